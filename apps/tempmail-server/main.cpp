@@ -1,0 +1,144 @@
+// tempmail-server: serves the Temp Mail user API and an SMTP listener on this
+// machine, for tests and CI without a hosted account.
+//
+// Once both listeners are up it prints exactly one line of JSON on stdout,
+//   {"http":"http://127.0.0.1:8025","smtp":"127.0.0.1:2525"}
+// then logs to stderr only. SIGINT/SIGTERM: stop accepting, finish messages in
+// flight, close the database, exit 0. Exit 2: bad options; 1: could not start.
+#include <pthread.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tempmail/local/server.hpp"
+
+namespace {
+
+tempmail::local::DomainConfig parse_domain(const std::string& text) {
+  tempmail::local::DomainConfig d;
+  auto colon = text.find(':');
+  d.name = text.substr(0, colon);
+  d.type = colon == std::string::npos ? "free" : text.substr(colon + 1);
+  for (auto& c : d.type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (d.name.empty() || d.type.empty())
+    throw std::invalid_argument("--domain '" + text +
+                                "' is not NAME or NAME:TYPE (e.g. example.com:free)");
+  return d;
+}
+
+// Waits for SIGINT or SIGTERM with sigwait: the signals are blocked in every
+// thread (the server's threads inherit the mask), so none of them is
+// interrupted and no handler runs in a signal context.
+int wait_for_signal(const sigset_t& set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tempmail-server: the Temp Mail user API and an SMTP listener on this machine"};
+  std::string http_listen = "127.0.0.1:8025";
+  std::string smtp_listen = "127.0.0.1:2525";
+  std::vector<std::string> api_keys;
+  std::vector<std::string> domains;
+  std::string db_path;
+  long long ttl = 600;
+  long long quota = 50000;
+  std::string tls_cert;
+  std::string tls_key;
+  std::size_t threads = 2;
+  app.add_option("--http", http_listen, "HOST:PORT for the API (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--smtp", smtp_listen, "HOST:PORT for SMTP (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--api-key", api_keys,
+                 "accepted Bearer key, each its own account; repeatable (default on loopback: "
+                 "local-dev-key)");
+  app.add_option("--domain", domains,
+                 "NAME[:TYPE] the server hands out (default example.com:free); repeatable");
+  app.add_option("--db", db_path,
+                 "SQLite file (WAL) that keeps everything across restarts (default: in memory)");
+  app.add_option("--ttl", ttl, "mailbox lifetime in seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--quota", quota, "API calls per key per month")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  auto* cert = app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS")
+                   ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  app.add_option("--threads", threads, "I/O threads")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  // Block the signals before the server starts its threads, so they inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  tempmail::local::ServerOptions options;
+  options.http_listen = http_listen;
+  options.smtp_listen = smtp_listen;
+  options.api_keys = api_keys;
+  options.db_path = db_path;
+  options.mailbox_ttl = std::chrono::seconds{ttl};
+  options.monthly_quota = quota;
+  options.tls_cert_file = tls_cert;
+  options.tls_key_file = tls_key;
+  options.threads = threads;
+  std::optional<tempmail::local::Server> server;
+  try {
+    if (!domains.empty()) {
+      options.domains.clear();
+      for (const auto& d : domains) options.domains.push_back(parse_domain(d));
+    }
+    server.emplace(std::move(options));
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "tempmail-server: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "tempmail-server: cannot start: " << e.what() << "\n";
+    return 1;
+  }
+
+  std::string smtp_host = server->smtp_host();
+  if (smtp_host.find(':') != std::string::npos) smtp_host = "[" + smtp_host + "]";
+  // stderr first: once the JSON line is out, a reader may look at the log.
+  if (api_keys.empty())
+    std::cerr << "tempmail-server: no --api-key given: accepting the development key '"
+              << tempmail::local::kLocalDevKey << "' (loopback only)\n";
+  std::cerr << "tempmail-server: serving the API on " << server->base_url() << " and SMTP on "
+            << smtp_host << ":" << server->smtp_port() << "\n";
+
+  std::printf("{\"http\":\"%s\",\"smtp\":\"%s:%u\"}\n", server->base_url().c_str(),
+              smtp_host.c_str(), static_cast<unsigned>(server->smtp_port()));
+  std::fflush(stdout);
+
+  int sig = wait_for_signal(signals);
+  std::cerr << "tempmail-server: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+            << ": finishing messages in flight and closing the database\n";
+  server->stop();
+  std::cerr << "tempmail-server: stopped\n";
+  return 0;
+}

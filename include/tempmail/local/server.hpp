@@ -1,0 +1,84 @@
+/// @file local/server.hpp
+/// The Temp Mail API served on this machine, with an SMTP listener that takes
+/// mail in: tests and CI run without a hosted account.
+///
+///   tempmail::local::Server server;  // ephemeral loopback ports, in-memory store
+///   tempmail::Client client({.base_url = server.base_url(), .api_key = server.api_key()});
+///   // the application under test sends to server.smtp_host():server.smtp_port()
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tempmail::local {
+
+/// The key accepted on loopback when no key is configured.
+inline constexpr const char* kLocalDevKey = "local-dev-key";
+
+/// A domain the server hands out and accepts mail for.
+struct DomainConfig {
+  std::string name = "example.com";
+  std::string type = "free";  ///< lower case; the API shows it capitalised ("Free")
+
+  bool operator==(const DomainConfig&) const = default;
+};
+
+struct ServerOptions {
+  /// HOST:PORT for the API; port 0 picks a free port.
+  std::string http_listen = "127.0.0.1:0";
+  /// HOST:PORT for SMTP; port 0 picks a free port.
+  std::string smtp_listen = "127.0.0.1:0";
+  /// Accepted Bearer keys, each its own account. Empty: `kLocalDevKey`, and
+  /// only when both listeners are on loopback (else the constructor throws).
+  std::vector<std::string> api_keys{};
+  std::vector<DomainConfig> domains{DomainConfig{}};
+  /// SQLite file (WAL); empty keeps everything in memory.
+  std::filesystem::path db_path{};
+  std::chrono::seconds mailbox_ttl{600};
+  std::int64_t monthly_quota = 50000;
+  /// Serve the API over HTTPS with this certificate chain and key (PEM).
+  std::filesystem::path tls_cert_file{};
+  std::filesystem::path tls_key_file{};
+  /// Threads serving HTTP and SMTP.
+  std::size_t threads = 2;
+  /// SMTP SIZE limit; larger messages get 552.
+  std::size_t max_message_bytes = std::size_t{25} << 20;
+};
+
+/// Starts both listeners in the constructor (throws std::runtime_error saying
+/// which address could not be bound, or std::invalid_argument for bad options)
+/// and serves on background threads until `stop()` or destruction.
+///
+/// Thread safety: the accessors may be called from any thread.
+/// The destructor stops accepting, finishes messages in flight, closes the
+/// database and joins its threads; it never throws.
+class Server {
+ public:
+  explicit Server(ServerOptions options = {});
+  Server(Server&&) noexcept;
+  Server& operator=(Server&&) noexcept;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  /// "http://127.0.0.1:PORT" (or https:// with a certificate).
+  [[nodiscard]] std::string base_url() const;
+  [[nodiscard]] std::string smtp_host() const;
+  [[nodiscard]] std::uint16_t smtp_port() const;
+  [[nodiscard]] std::uint16_t http_port() const;
+  /// The first accepted key (`kLocalDevKey` when none was configured).
+  [[nodiscard]] std::string api_key() const;
+  /// Stop accepting, finish what is in flight, close the database. Idempotent.
+  void stop() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tempmail::local

@@ -1,0 +1,126 @@
+/// @file wait.hpp
+/// Waiting for a message: a predicate with words for failure output, the
+/// backoff the wait polls with, and the report a timed-out wait throws.
+///
+///   tempmail::Message m = mailbox.wait_for(
+///       [](const tempmail::Message& m) { return m.subject.starts_with("Verify"); }, 30s);
+///
+/// GoogleMock matchers work too, through `tempmail/gtest/mailbox_test.hpp`.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tempmail/errors.hpp"
+#include "tempmail/message.hpp"
+#include "tempmail/policy.hpp"
+
+namespace tempmail {
+
+/// A condition a message must meet, with a description ("has subject
+/// containing \"Verify\"") and, for a message that fails it, an explanation.
+/// Copyable; the functions it holds must be pure.
+class MessagePredicate {
+ public:
+  /// Returns whether the message matches; may write why (or why not) to `explain`
+  /// (which may be null).
+  using MatchFunction = std::function<bool(const Message&, std::ostream* explain)>;
+  /// Writes a verb phrase describing what matches.
+  using DescribeFunction = std::function<void(std::ostream*)>;
+
+  MessagePredicate(MatchFunction match, DescribeFunction describe);
+
+  /// Any callable `bool(const Message&)`, described by `description`.
+  template <class F>
+    requires(std::is_invocable_r_v<bool, const F&, const Message&> &&
+             !std::is_same_v<std::remove_cvref_t<F>, MessagePredicate> &&
+             !std::is_same_v<std::remove_cvref_t<F>, MatchFunction>)
+  MessagePredicate(F predicate, std::string description = "satisfies the given predicate")
+      : MessagePredicate(
+            [p = std::move(predicate)](const Message& m, std::ostream*) {
+              return static_cast<bool>(p(m));
+            },
+            [d = std::move(description)](std::ostream* os) { describe_text(os, d); }) {}
+
+  /// Every message.
+  [[nodiscard]] static MessagePredicate any();
+
+  [[nodiscard]] bool matches(const Message& message, std::ostream* explain = nullptr) const;
+  /// The explanation for `message`, empty when the predicate gives none.
+  [[nodiscard]] std::string explain(const Message& message) const;
+  [[nodiscard]] std::string description() const;
+
+ private:
+  static void describe_text(std::ostream* os, const std::string& text);
+  MatchFunction match_;
+  DescribeFunction describe_;
+};
+
+/// The default backoff of a wait: the number of list calls grows with the
+/// logarithm of the time the message takes (at most 12 calls for 60 s), the
+/// first poll is immediate and the next follows after about 250 ms.
+inline constexpr ExponentialBackoff kDefaultWaitBackoff{
+    .initial = std::chrono::milliseconds(250), .factor = 1.8,
+    .max = std::chrono::milliseconds(20000), .jitter = 0.2};
+
+/// Where a wait stands, after each poll.
+struct WaitProgress {
+  std::chrono::milliseconds elapsed{0};
+  int polls = 0;
+  std::size_t messages_seen = 0;  ///< in the mailbox, including ones returned before
+  std::size_t matched = 0;
+};
+
+/// How a wait polls.
+struct WaitOptions {
+  ExponentialBackoff backoff = kDefaultWaitBackoff;
+  /// Called after every poll (e.g. to show progress); must not throw.
+  std::function<void(const WaitProgress&)> on_poll{};
+};
+
+/// What a wait did: for failure output and to count its cost.
+struct WaitReport {
+  /// A message the wait saw and did not return.
+  struct Seen {
+    Message message;
+    bool returned_before = false;  ///< an earlier wait on the same Mailbox returned it
+    std::string why_not;           ///< the predicate's explanation, may be empty
+  };
+
+  std::string mailbox;
+  std::string wanted;  ///< the predicate's description
+  std::size_t wanted_count = 1;  ///< how many matching messages were asked for
+  std::size_t matched = 0;       ///< how many were found (all of them on success)
+  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds waited{0};
+  int polls = 0;       ///< list calls made (each one API call)
+  int errors = 0;      ///< polls that failed with a transient error and were retried
+  std::string last_error;  ///< what the last failed poll said
+  std::vector<Seen> seen;
+
+  /// A multi-line account, e.g.
+  ///   Timed out after 30.0 s waiting for a message in box@example.com that
+  ///   has subject containing "Verify" (7 polls). 2 messages arrived, none matched:
+  ///     1. from "Shop" <news@shop.test> at 2026-06-28 09:39:08, subject "Sale"
+  ///        which has subject "Sale"
+  [[nodiscard]] std::string to_string() const;
+};
+
+/// A wait ran out of time. `what()` is the whole report.
+class WaitTimeout : public Error {
+ public:
+  explicit WaitTimeout(WaitReport report);
+  [[nodiscard]] const WaitReport& report() const noexcept { return report_; }
+
+ private:
+  WaitReport report_;
+};
+
+}  // namespace tempmail

@@ -1,0 +1,304 @@
+#include "local/http/http_server.hpp"
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+#include "local/http/log.hpp"
+
+namespace tempmail::local::detail {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = ssl::stream<beast::tcp_stream>;
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  /// Ends the session as soon as it is not in the middle of a request.
+  virtual void shutdown() = 0;
+};
+
+struct Shared {
+  Shared(Context& c, HttpLimits l, ssl::context* t) : context(c), limits(l), tls(t) {}
+  Context& context;
+  HttpLimits limits;
+  ssl::context* tls;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::vector<std::weak_ptr<SessionBase>> sessions;
+};
+
+// A response made without a parsed request (the request could not be read).
+Response bare_error(http::status status, std::string_view message) {
+  Response res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::server, "tempmail-local");
+  std::string body = R"({"status":false,"message":")";
+  body += message;  // constant text, no characters that need escaping
+  body += "\"}";
+  res.body() = std::move(body);
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  Session(Stream stream, std::shared_ptr<Shared> shared)
+      : stream_(std::move(stream)),
+        shared_(std::move(shared)),
+        wait_timer_(stream_.get_executor()) {
+    ++shared_->connections;
+  }
+  ~Session() override { --shared_->connections; }
+
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
+  }
+
+  void shutdown() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->on_shutdown(); });
+  }
+
+ private:
+  enum class Phase { kStarting, kReading, kHandling, kWaiting, kWriting, kClosed };
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  auto self() { return this->shared_from_this(); }
+
+  void start() {
+    if constexpr (kTls) {
+      lowest().expires_after(shared_->limits.idle_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              beast::bind_front_handler(&Session::on_handshake, self()));
+    } else {
+      do_read();
+    }
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) return;  // a client that cannot do TLS with us; nothing to answer
+    do_read();
+  }
+
+  void on_shutdown() {
+    if (phase_ == Phase::kStarting || phase_ == Phase::kReading) {
+      lowest().cancel();
+    } else if (phase_ == Phase::kWaiting) {
+      wait_timer_.cancel();
+    }
+  }
+
+  void do_read() {
+    if (shared_->stopping) return close();
+    phase_ = Phase::kReading;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->limits.header_limit));
+    parser_->body_limit(shared_->limits.body_limit);
+    lowest().expires_after(shared_->limits.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_read, self()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout || ec == http::error::partial_message)
+      return close();
+    if (ec == http::error::header_limit)
+      return send(
+          bare_error(http::status::request_header_fields_too_large,
+                     "The request head is larger than 16 KiB: send fewer or shorter headers"));
+    if (ec == http::error::body_limit)
+      return send(bare_error(http::status::payload_too_large,
+                             "The request body is larger than this server accepts"));
+    if (ec) {
+      if (ec.category() == http::make_error_code(http::error::bad_target).category())
+        return send(bare_error(http::status::bad_request, "The request is not valid HTTP/1.1"));
+      return close();
+    }
+    request_ = parser_->release();
+    if (is_wait_request(request_)) return start_wait();
+    phase_ = Phase::kHandling;
+    send(handle_request(request_, shared_->context));
+  }
+
+  void start_wait() {
+    phase_ = Phase::kHandling;
+    auto r = begin_wait(request_, shared_->context);
+    if (auto* res = std::get_if<Response>(&r)) return send(std::move(*res));
+    plan_ = std::get<WaitPlan>(std::move(r));
+    phase_ = Phase::kWaiting;
+    const std::uint64_t generation = ++wait_generation_;
+    std::weak_ptr<Session> weak = self();
+    auto executor = stream_.get_executor();
+    watch_ =
+        shared_->context.store.watch(plan_.account, plan_.address, [weak, executor, generation] {
+          net::post(executor, [weak, generation] {
+            auto s = weak.lock();
+            if (s && s->phase_ == Phase::kWaiting && s->wait_generation_ == generation)
+              s->wait_timer_.cancel();
+          });
+        });
+    // Registered first, checked second: a commit in between is not missed.
+    auto now = shared_->context.store.messages_after(plan_.account, plan_.address, plan_.after_seq);
+    if (watch_ == 0 || !now.ok() || !now.value.messages.empty() || shared_->stopping)
+      return on_wait_done({});
+    wait_timer_.expires_after(plan_.timeout);
+    wait_timer_.async_wait(beast::bind_front_handler(&Session::on_wait_done, self()));
+  }
+
+  void on_wait_done(beast::error_code) {
+    if (phase_ != Phase::kWaiting) return;
+    phase_ = Phase::kHandling;
+    if (watch_ != 0) shared_->context.store.unwatch(watch_);
+    watch_ = 0;
+    send(finish_wait(request_, shared_->context, plan_));
+  }
+
+  void send(Response res) {
+    phase_ = Phase::kWriting;
+    const bool keep = res.keep_alive() && !shared_->stopping;
+    res.keep_alive(keep);
+    response_ = std::move(res);
+    lowest().expires_after(shared_->limits.idle_timeout);
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&Session::on_write, self(), keep));
+  }
+
+  void on_write(bool keep, beast::error_code ec, std::size_t) {
+    response_.reset();
+    if (ec) return;  // the peer went away: the socket closes with the session
+    if (!keep) return close();
+    do_read();
+  }
+
+  void close() {
+    phase_ = Phase::kClosed;
+    if constexpr (kTls) {
+      lowest().expires_after(5s);
+      stream_.async_shutdown([self = self()](beast::error_code) {});
+    } else {
+      beast::error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  Stream stream_;
+  std::shared_ptr<Shared> shared_;
+  net::steady_timer wait_timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Request request_;
+  std::optional<Response> response_;
+  WaitPlan plan_;
+  Store::WatchId watch_ = 0;
+  std::uint64_t wait_generation_ = 0;
+  Phase phase_ = Phase::kStarting;
+};
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(net::io_context& ioc, const tcp::endpoint& endpoint, std::shared_ptr<Shared> shared)
+      : ioc(ioc), acceptor(net::make_strand(ioc)), shared(std::move(shared)) {
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(net::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(net::socket_base::max_listen_connections);
+    bound = acceptor.local_endpoint();
+  }
+
+  void do_accept() {
+    acceptor.async_accept(net::make_strand(ioc),
+                          beast::bind_front_handler(&Impl::on_accept, shared_from_this()));
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (ec) {
+      log_line("HTTP accept failed: " + ec.message());
+    } else if (shared->stopping || shared->connections >= shared->limits.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      std::shared_ptr<SessionBase> session;
+      if (shared->tls != nullptr) {
+        auto s = std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *shared->tls),
+                                                      shared);
+        s->run();
+        session = s;
+      } else {
+        auto s = std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), shared);
+        s->run();
+        session = s;
+      }
+      std::lock_guard lock(shared->mu);
+      std::erase_if(shared->sessions, [](const auto& w) { return w.expired(); });
+      shared->sessions.push_back(session);
+    }
+    do_accept();
+  }
+
+  net::io_context& ioc;
+  tcp::acceptor acceptor;
+  tcp::endpoint bound;
+  std::shared_ptr<Shared> shared;
+};
+
+HttpServer::HttpServer(net::io_context& ioc, const tcp::endpoint& endpoint, Context& context,
+                       HttpLimits limits, ssl::context* tls)
+    : impl_(std::make_shared<Impl>(ioc, endpoint, std::make_shared<Shared>(context, limits, tls))) {
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+tcp::endpoint HttpServer::local_endpoint() const { return impl_->bound; }
+
+void HttpServer::start() {
+  net::dispatch(impl_->acceptor.get_executor(), [impl = impl_] { impl->do_accept(); });
+}
+
+void HttpServer::stop() {
+  if (impl_->shared->stopping.exchange(true)) return;
+  net::post(impl_->acceptor.get_executor(), [impl = impl_] {
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<SessionBase>> live;
+  {
+    std::lock_guard lock(impl_->shared->mu);
+    for (auto& w : impl_->shared->sessions)
+      if (auto s = w.lock()) live.push_back(std::move(s));
+  }
+  for (auto& s : live) s->shutdown();
+}
+
+}  // namespace tempmail::local::detail

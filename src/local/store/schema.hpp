@@ -1,0 +1,58 @@
+// The store's SQLite schema, versioned: `schema_version` holds one row with
+// the version the file was last migrated to. Add a migration to kMigrations
+// (never edit a released one) and the store upgrades older files on open.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace tempmail::local::detail {
+
+// kMigrations[i] upgrades a database from version i to version i + 1.
+inline constexpr std::array<std::string_view, 1> kMigrations{
+    // v1: mailboxes, messages (with the raw RFC 5322 text), attachments, quota.
+    R"sql(
+CREATE TABLE mailboxes (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, even after a delete
+  account     TEXT    NOT NULL,                   -- SHA-256 hex of the API key, never the key
+  address     TEXT    NOT NULL UNIQUE,            -- lower case
+  domain      TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,                   -- Unix seconds, UTC
+  expire_at   INTEGER NOT NULL,
+  token       TEXT    NOT NULL
+);
+CREATE TABLE messages (
+  id          TEXT    PRIMARY KEY,                -- 46 x [A-Za-z0-9]
+  seq         INTEGER NOT NULL UNIQUE,            -- commit order across the store
+  mailbox     INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  from_name   TEXT    NOT NULL,
+  from_email  TEXT    NOT NULL,
+  to_address  TEXT    NOT NULL,
+  subject     TEXT    NOT NULL,
+  received_at INTEGER NOT NULL,
+  seen        INTEGER NOT NULL DEFAULT 0,
+  html        INTEGER NOT NULL,
+  content     TEXT    NOT NULL,
+  raw         BLOB    NOT NULL
+);
+CREATE INDEX messages_by_mailbox ON messages(mailbox, seq);
+CREATE TABLE attachments (
+  message_id   TEXT    NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  position     INTEGER NOT NULL,
+  name         TEXT    NOT NULL,
+  content_type TEXT    NOT NULL,
+  data         BLOB    NOT NULL,
+  PRIMARY KEY (message_id, position)
+);
+CREATE TABLE quota (
+  account TEXT    NOT NULL,
+  month   TEXT    NOT NULL,                       -- "YYYY-MM", UTC
+  used    INTEGER NOT NULL,
+  PRIMARY KEY (account, month)
+);
+)sql",
+};
+
+inline constexpr int kSchemaVersion = static_cast<int>(kMigrations.size());
+
+}  // namespace tempmail::local::detail

@@ -1,0 +1,824 @@
+#include "local/store/store.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <future>
+#include <iostream>
+#include <stdexcept>
+#include <unordered_set>
+
+#include "common/random.hpp"
+#include "common/time.hpp"
+#include "local/store/schema.hpp"
+#include "local/store/sqlite.hpp"
+
+namespace tempmail::local::detail {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::sys_seconds;
+
+constexpr std::string_view kLocalPartAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::size_t kLocalPartLength = 10;
+constexpr std::size_t kMessageIdLength = 46;
+constexpr std::size_t kTokenLength = 40;
+// How often the writer deletes expired mailboxes and flushes lazy state
+// (seen flags, quota counters) when no delivery wakes it earlier.
+constexpr auto kIdleFlush = 1s;
+constexpr auto kPurgeInterval = 10s;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  });
+  return out;
+}
+
+bool valid_username(std::string_view u) {
+  if (u.empty() || u.size() > 64) return false;
+  return std::all_of(u.begin(), u.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+
+std::int64_t to_unix(sys_seconds t) { return t.time_since_epoch().count(); }
+sys_seconds from_unix(std::int64_t s) { return sys_seconds{std::chrono::seconds{s}}; }
+
+template <class T>
+Outcome<T> fail(Status status, std::string reason) {
+  return Outcome<T>{.status = status, .value = T{}, .reason = std::move(reason)};
+}
+
+std::string not_found_mailbox(std::string_view address) {
+  return "No mailbox " + std::string(address) +
+         " for this API key (never created, deleted, or expired): create one with POST /api/emails";
+}
+
+std::string not_found_message(std::string_view id) {
+  return "No message " + std::string(id) +
+         " for this API key (deleted, or its mailbox expired): list the mailbox's messages with "
+         "GET /api/messages?email=ADDRESS";
+}
+
+}  // namespace
+
+Store::Store(StoreOptions options) : options_(std::move(options)) {
+  if (options_.domains.empty())
+    throw std::invalid_argument("StoreOptions::domains is empty: configure at least one domain");
+  for (auto& d : options_.domains) {
+    d.name = lower(d.name);
+    d.type = lower(d.type);
+    if (d.name.empty() || d.type.empty())
+      throw std::invalid_argument("StoreOptions::domains has an empty domain name or type");
+  }
+  if (options_.mailbox_ttl <= 0s)
+    throw std::invalid_argument("StoreOptions::mailbox_ttl must be positive");
+  if (options_.monthly_quota < 0)
+    throw std::invalid_argument("StoreOptions::monthly_quota must not be negative");
+  if (!options_.parse) throw std::invalid_argument("StoreOptions::parse is not set");
+  if (!options_.clock)
+    options_.clock = [] {
+      return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    };
+
+  db_ = std::make_unique<Database>(options_.db_path);
+  db_->exec("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+  if (!options_.db_path.empty()) {
+    // WAL + synchronous=FULL: a COMMIT returns only once the WAL is on disk,
+    // so every message acknowledged after a commit survives kill -9 and power loss.
+    auto mode = db_->prepare("PRAGMA journal_mode = WAL");
+    if (!mode.step() || lower(mode.column_text(0)) != "wal")
+      throw std::runtime_error("cannot switch the database '" + options_.db_path.string() +
+                               "' to WAL mode; is it on a file system that supports it?");
+    db_->exec("PRAGMA synchronous = FULL;");
+  }
+  migrate();
+  load();
+  purge_expired();
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+Store::~Store() { stop(); }
+
+sys_seconds Store::now() const { return options_.clock(); }
+
+std::string Store::month_of(sys_seconds t) {
+  std::string s = tempmail::detail::format_iso8601(t);  // "YYYY-MM-DDT..."
+  return s.substr(0, 7);
+}
+
+Statement& Store::statement(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end())
+    it =
+        statements_.emplace(std::string(sql), std::make_unique<Statement>(db_->prepare(sql))).first;
+  return *it->second;
+}
+
+void Store::migrate() {
+  db_->exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  int version = 0;
+  {
+    auto q = db_->prepare("SELECT version FROM schema_version");
+    if (q.step()) version = static_cast<int>(q.column_int(0));
+  }
+  if (version > kSchemaVersion)
+    throw std::runtime_error("the database '" + options_.db_path.string() +
+                             "' has schema version " + std::to_string(version) +
+                             ", newer than this program's " + std::to_string(kSchemaVersion) +
+                             "; use a newer tempmail-server or a new database file");
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Transaction tx(*db_);
+    db_->exec(kMigrations[static_cast<std::size_t>(v)]);
+    db_->exec("DELETE FROM schema_version");
+    db_->prepare("INSERT INTO schema_version(version) VALUES(?)")
+        .bind(1, std::int64_t{v + 1})
+        .run();
+    tx.commit();
+  }
+}
+
+void Store::load() {
+  auto mailboxes = db_->prepare(
+      "SELECT id, account, address, domain, created_at, expire_at, token FROM mailboxes");
+  while (mailboxes.step()) {
+    auto state = std::make_shared<MailboxState>();
+    state->record = MailboxRecord{.id = mailboxes.column_int(0),
+                                  .account = mailboxes.column_text(1),
+                                  .address = mailboxes.column_text(2),
+                                  .domain = mailboxes.column_text(3),
+                                  .created_at = from_unix(mailboxes.column_int(4)),
+                                  .expire_at = from_unix(mailboxes.column_int(5)),
+                                  .token = mailboxes.column_text(6)};
+    by_address_[state->record.address] = state->record.id;
+    by_id_[state->record.id] = std::move(state);
+  }
+
+  struct Loaded {
+    std::shared_ptr<StoredMessage> message;
+    std::int64_t mailbox;
+    bool seen;
+  };
+  std::vector<Loaded> loaded;
+  std::unordered_map<std::string, std::size_t> index;
+  auto messages = db_->prepare(
+      "SELECT id, seq, mailbox, from_name, from_email, to_address, subject, received_at, seen, "
+      "html, content FROM messages ORDER BY seq");
+  while (messages.step()) {
+    auto m = std::make_shared<StoredMessage>();
+    m->id = messages.column_text(0);
+    m->seq = messages.column_int(1);
+    m->from_name = messages.column_text(3);
+    m->from_email = messages.column_text(4);
+    m->to = messages.column_text(5);
+    m->subject = messages.column_text(6);
+    m->received_at = from_unix(messages.column_int(7));
+    m->html = messages.column_int(9) != 0;
+    m->content = messages.column_text(10);
+    next_seq_ = std::max(next_seq_, m->seq + 1);
+    index[m->id] = loaded.size();
+    loaded.push_back({std::move(m), messages.column_int(2), messages.column_int(8) != 0});
+  }
+  auto attachments = db_->prepare(
+      "SELECT message_id, name, content_type, data FROM attachments ORDER BY message_id, position");
+  while (attachments.step()) {
+    auto it = index.find(attachments.column_text(0));
+    if (it == index.end()) continue;
+    loaded[it->second].message->attachments.push_back(StoredAttachment{
+        attachments.column_text(1), attachments.column_text(2), attachments.column_text(3)});
+  }
+  for (auto& l : loaded) {
+    auto mb = by_id_.find(l.mailbox);
+    if (mb == by_id_.end()) continue;
+    message_mailbox_[l.message->id] = l.mailbox;
+    mb->second->messages.push_back(MessageView{std::move(l.message), l.seen});
+  }
+
+  auto quota = db_->prepare("SELECT account, used FROM quota WHERE month = ?");
+  const std::string month = month_of(now());
+  quota.bind(1, month);
+  while (quota.step())
+    quota_[quota.column_text(0)] =
+        QuotaCounter{.month = month, .used = quota.column_int(1), .dirty = false};
+}
+
+// --- mailboxes -------------------------------------------------------------
+
+Store::MailboxState* Store::live_mailbox_locked(std::string_view account, std::string_view address,
+                                                sys_seconds now) {
+  auto a = by_address_.find(lower(address));
+  if (a == by_address_.end()) return nullptr;
+  auto& state = by_id_.at(a->second);
+  if (state->record.account != account || state->record.expire_at <= now) return nullptr;
+  return state.get();
+}
+
+Outcome<MailboxRecord> Store::insert_mailbox(std::string_view account, std::string address,
+                                             std::string domain, sys_seconds created,
+                                             sys_seconds expires) {
+  MailboxRecord record{.id = 0,
+                       .account = std::string(account),
+                       .address = std::move(address),
+                       .domain = std::move(domain),
+                       .created_at = created,
+                       .expire_at = expires,
+                       .token = tempmail::detail::random_alnum(kTokenLength)};
+  auto& insert = statement(
+      "INSERT INTO mailboxes(account, address, domain, created_at, expire_at, token) "
+      "VALUES(?, ?, ?, ?, ?, ?)");
+  insert.bind(1, record.account)
+      .bind(2, record.address)
+      .bind(3, record.domain)
+      .bind(4, to_unix(record.created_at))
+      .bind(5, to_unix(record.expire_at))
+      .bind(6, record.token)
+      .run();
+  record.id = db_->last_insert_rowid();
+  return Outcome<MailboxRecord>{.status = Status::kOk, .value = std::move(record), .reason = {}};
+}
+
+Outcome<MailboxRecord> Store::create_mailbox(std::string_view account) {
+  const sys_seconds now = this->now();
+  const std::string domain = options_.domains.front().name;
+  std::vector<std::int64_t> removed;
+  Outcome<MailboxRecord> created;
+  {
+    std::lock_guard write(write_mu_);
+    if (!db_) return fail<MailboxRecord>(Status::kUnavailable, "The server is shutting down");
+    purge_locked(now, removed);
+    std::string address;
+    for (int attempt = 0;; ++attempt) {
+      address =
+          tempmail::detail::random_string(kLocalPartLength, kLocalPartAlphabet) + "@" + domain;
+      if (!by_address_.contains(address)) break;
+      if (attempt > 100) throw std::runtime_error("could not find a free random address");
+    }
+    Transaction tx(*db_);
+    created = insert_mailbox(account, address, domain, now, now + options_.mailbox_ttl);
+    tx.commit();
+    auto state = std::make_shared<MailboxState>();
+    state->record = created.value;
+    std::unique_lock lock(mu_);
+    by_address_[state->record.address] = state->record.id;
+    by_id_[state->record.id] = std::move(state);
+  }
+  wake_watchers(removed);
+  return created;
+}
+
+Outcome<MailboxRecord> Store::switch_mailbox(std::string_view account, std::string_view current,
+                                             std::string_view username, std::string_view domain) {
+  const std::string user = lower(username);
+  const std::string dom = lower(domain);
+  if (!valid_username(user))
+    return fail<MailboxRecord>(
+        Status::kInvalid, "The username '" + std::string(username) +
+                              "' is invalid: use 1 to 64 characters of a-z, 0-9, '.', '_' and '-'");
+  auto configured = std::find_if(options_.domains.begin(), options_.domains.end(),
+                                 [&](const DomainConfig& d) { return d.name == dom; });
+  if (configured == options_.domains.end()) {
+    std::string names;
+    for (const auto& d : options_.domains) names += (names.empty() ? "" : ", ") + d.name;
+    return fail<MailboxRecord>(Status::kInvalid, "The domain '" + std::string(domain) +
+                                                     "' is not one of this server's domains (" +
+                                                     names + "): see GET /api/domains");
+  }
+  const std::string target = user + "@" + dom;
+  const sys_seconds now = this->now();
+  std::vector<std::int64_t> removed;
+  Outcome<MailboxRecord> result;
+  {
+    std::lock_guard write(write_mu_);
+    if (!db_) return fail<MailboxRecord>(Status::kUnavailable, "The server is shutting down");
+    purge_locked(now, removed);
+    MailboxState* old = live_mailbox_locked(account, current, now);
+    if (old == nullptr) return fail<MailboxRecord>(Status::kNotFound, not_found_mailbox(current));
+    if (old->record.address == target)
+      return Outcome<MailboxRecord>{.status = Status::kOk, .value = old->record, .reason = {}};
+    if (by_address_.contains(target))
+      return fail<MailboxRecord>(
+          Status::kConflict,
+          "The address " + target + " is already taken: choose another username");
+    const std::int64_t old_id = old->record.id;
+    Transaction tx(*db_);
+    result = insert_mailbox(account, target, dom, old->record.created_at, old->record.expire_at);
+    statement("UPDATE messages SET mailbox = ? WHERE mailbox = ?")
+        .bind(1, result.value.id)
+        .bind(2, old_id)
+        .run();
+    statement("DELETE FROM mailboxes WHERE id = ?").bind(1, old_id).run();
+    tx.commit();
+
+    auto state = std::make_shared<MailboxState>();
+    state->record = result.value;
+    std::unique_lock lock(mu_);
+    auto old_state = by_id_.at(old_id);
+    state->messages = std::move(old_state->messages);
+    for (const auto& m : state->messages) message_mailbox_[m.message->id] = state->record.id;
+    by_address_.erase(old_state->record.address);
+    by_id_.erase(old_id);
+    by_address_[state->record.address] = state->record.id;
+    by_id_[state->record.id] = std::move(state);
+    removed.push_back(old_id);
+  }
+  wake_watchers(removed);
+  return result;
+}
+
+Status Store::delete_mailbox(std::string_view account, std::string_view address) {
+  const sys_seconds now = this->now();
+  std::vector<std::int64_t> removed;
+  {
+    std::lock_guard write(write_mu_);
+    if (!db_) return Status::kUnavailable;
+    MailboxState* state = live_mailbox_locked(account, address, now);
+    if (state == nullptr) return Status::kNotFound;
+    const std::int64_t id = state->record.id;
+    Transaction tx(*db_);
+    statement("DELETE FROM mailboxes WHERE id = ?").bind(1, id).run();
+    tx.commit();
+    erase_mailbox_memory(id);
+    removed.push_back(id);
+  }
+  wake_watchers(removed);
+  return Status::kOk;
+}
+
+void Store::erase_mailbox_memory(std::int64_t id) {
+  std::unique_lock lock(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  for (const auto& m : it->second->messages) message_mailbox_.erase(m.message->id);
+  by_address_.erase(it->second->record.address);
+  by_id_.erase(it);
+}
+
+void Store::purge_locked(sys_seconds now, std::vector<std::int64_t>& removed) {
+  std::vector<std::int64_t> expired;
+  for (const auto& [id, state] : by_id_)
+    if (state->record.expire_at <= now) expired.push_back(id);
+  if (expired.empty() || !db_) return;
+  Transaction tx(*db_);
+  for (auto id : expired) statement("DELETE FROM mailboxes WHERE id = ?").bind(1, id).run();
+  tx.commit();
+  for (auto id : expired) erase_mailbox_memory(id);
+  removed.insert(removed.end(), expired.begin(), expired.end());
+}
+
+void Store::purge_expired() {
+  std::vector<std::int64_t> removed;
+  {
+    std::lock_guard write(write_mu_);
+    purge_locked(now(), removed);
+  }
+  wake_watchers(removed);
+}
+
+// --- messages --------------------------------------------------------------
+
+Outcome<MailboxMessages> Store::list_messages(std::string_view account, std::string_view address) {
+  return messages_after(account, address, 0);
+}
+
+Outcome<MailboxMessages> Store::messages_after(std::string_view account, std::string_view address,
+                                               std::int64_t after_seq) {
+  const sys_seconds now = this->now();
+  const std::string key = lower(address);
+  std::shared_lock lock(mu_);
+  auto a = by_address_.find(key);
+  if (a != by_address_.end()) {
+    const auto& state = *by_id_.at(a->second);
+    if (state.record.account == account && state.record.expire_at > now) {
+      Outcome<MailboxMessages> out;
+      out.value.mailbox = state.record.address;
+      if (after_seq <= 0) {
+        out.value.messages = state.messages;
+      } else {
+        auto first = std::upper_bound(
+            state.messages.begin(), state.messages.end(), after_seq,
+            [](std::int64_t seq, const MessageView& v) { return seq < v.message->seq; });
+        out.value.messages.assign(first, state.messages.end());
+      }
+      return out;
+    }
+  }
+  return fail<MailboxMessages>(Status::kNotFound, not_found_mailbox(address));
+}
+
+Outcome<MessageView> Store::read_message(std::string_view account, std::string_view id) {
+  const sys_seconds now = this->now();
+  bool newly_seen = false;
+  Outcome<MessageView> out;
+  {
+    std::unique_lock lock(mu_);
+    auto m = message_mailbox_.find(std::string(id));
+    if (m == message_mailbox_.end())
+      return fail<MessageView>(Status::kNotFound, not_found_message(id));
+    auto& state = *by_id_.at(m->second);
+    if (state.record.account != account || state.record.expire_at <= now)
+      return fail<MessageView>(Status::kNotFound, not_found_message(id));
+    auto it = std::find_if(state.messages.begin(), state.messages.end(),
+                           [&](const MessageView& v) { return v.message->id == id; });
+    if (it == state.messages.end())
+      return fail<MessageView>(Status::kNotFound, not_found_message(id));
+    newly_seen = !it->seen;
+    it->seen = true;
+    out.value = *it;
+  }
+  if (newly_seen) {
+    // Flushed with the writer's next transaction: a `seen` flag lost to a
+    // crash is harmless, an fsync per read would not be.
+    std::lock_guard q(queue_mu_);
+    seen_queue_.emplace_back(id);
+  }
+  return out;
+}
+
+Outcome<std::int64_t> Store::message_seq(std::string_view account, std::string_view id) {
+  const sys_seconds now = this->now();
+  std::shared_lock lock(mu_);
+  auto m = message_mailbox_.find(std::string(id));
+  if (m != message_mailbox_.end()) {
+    const auto& state = *by_id_.at(m->second);
+    if (state.record.account == account && state.record.expire_at > now) {
+      for (const auto& v : state.messages)
+        if (v.message->id == id)
+          return Outcome<std::int64_t>{
+              .status = Status::kOk, .value = v.message->seq, .reason = {}};
+    }
+  }
+  return fail<std::int64_t>(Status::kNotFound, not_found_message(id));
+}
+
+Status Store::delete_message(std::string_view account, std::string_view id) {
+  const sys_seconds now = this->now();
+  std::lock_guard write(write_mu_);
+  if (!db_) return Status::kUnavailable;
+  std::int64_t mailbox = 0;
+  {
+    std::shared_lock lock(mu_);
+    auto m = message_mailbox_.find(std::string(id));
+    if (m == message_mailbox_.end()) return Status::kNotFound;
+    const auto& state = *by_id_.at(m->second);
+    if (state.record.account != account || state.record.expire_at <= now) return Status::kNotFound;
+    mailbox = m->second;
+  }
+  Transaction tx(*db_);
+  statement("DELETE FROM messages WHERE id = ?").bind(1, id).run();
+  tx.commit();
+  std::unique_lock lock(mu_);
+  auto& messages = by_id_.at(mailbox)->messages;
+  std::erase_if(messages, [&](const MessageView& v) { return v.message->id == id; });
+  message_mailbox_.erase(std::string(id));
+  return Status::kOk;
+}
+
+Outcome<AttachmentView> Store::attachment(std::string_view account, std::string_view id,
+                                          std::string_view name) {
+  const sys_seconds now = this->now();
+  std::shared_lock lock(mu_);
+  auto m = message_mailbox_.find(std::string(id));
+  if (m == message_mailbox_.end())
+    return fail<AttachmentView>(Status::kNotFound, not_found_message(id));
+  const auto& state = *by_id_.at(m->second);
+  if (state.record.account != account || state.record.expire_at <= now)
+    return fail<AttachmentView>(Status::kNotFound, not_found_message(id));
+  for (const auto& v : state.messages) {
+    if (v.message->id != id) continue;
+    for (std::size_t i = 0; i < v.message->attachments.size(); ++i)
+      if (v.message->attachments[i].name == name)
+        return Outcome<AttachmentView>{
+            .status = Status::kOk, .value = AttachmentView{v.message, i}, .reason = {}};
+  }
+  return fail<AttachmentView>(Status::kNotFound,
+                              "Message " + std::string(id) + " has no attachment named '" +
+                                  std::string(name) + "': see the message's attachments[].url");
+}
+
+Outcome<std::string> Store::inject(std::string_view account, std::string_view address,
+                                   std::string raw) {
+  const std::string rcpt = lower(address);
+  {
+    std::shared_lock lock(mu_);
+    auto a = by_address_.find(rcpt);
+    if (a == by_address_.end() || by_id_.at(a->second)->record.account != account ||
+        by_id_.at(a->second)->record.expire_at <= now())
+      return fail<std::string>(Status::kNotFound, not_found_mailbox(address));
+  }
+  auto raw_ptr = std::make_shared<const std::string>(std::move(raw));
+  auto parsed = std::make_shared<const tempmail::detail::ParsedMessage>(options_.parse(*raw_ptr));
+  std::promise<std::pair<std::error_code, std::vector<std::string>>> promise;
+  auto future = promise.get_future();
+  enqueue(
+      PendingDelivery{.raw = std::move(raw_ptr),
+                      .parsed = std::move(parsed),
+                      .recipients = {rcpt},
+                      .done = [&promise](std::error_code ec, const std::vector<std::string>& ids) {
+                        promise.set_value({ec, ids});
+                      }});
+  auto [ec, ids] = future.get();
+  if (ec == std::errc::operation_canceled)
+    return fail<std::string>(Status::kUnavailable, "The server is shutting down");
+  if (ec) throw std::runtime_error("could not store the message: " + ec.message());
+  if (ids.empty()) return fail<std::string>(Status::kNotFound, not_found_mailbox(address));
+  return Outcome<std::string>{.status = Status::kOk, .value = ids.front(), .reason = {}};
+}
+
+// --- SMTP ------------------------------------------------------------------
+
+bool Store::accepts_recipient(std::string_view address) {
+  const sys_seconds now = this->now();
+  std::shared_lock lock(mu_);
+  auto a = by_address_.find(lower(address));
+  return a != by_address_.end() && by_id_.at(a->second)->record.expire_at > now;
+}
+
+void Store::deliver(std::shared_ptr<const std::string> raw, std::vector<std::string> recipients,
+                    std::function<void(std::error_code)> done) {
+  std::shared_ptr<const tempmail::detail::ParsedMessage> parsed;
+  try {
+    parsed = std::make_shared<const tempmail::detail::ParsedMessage>(options_.parse(*raw));
+  } catch (const std::exception&) {
+    done(std::make_error_code(std::errc::bad_message));
+    return;
+  }
+  for (auto& r : recipients) r = lower(r);
+  enqueue(PendingDelivery{
+      .raw = std::move(raw),
+      .parsed = std::move(parsed),
+      .recipients = std::move(recipients),
+      .done = [done = std::move(done)](std::error_code ec, const std::vector<std::string>&) {
+        done(ec);
+      }});
+}
+
+void Store::enqueue(PendingDelivery delivery) {
+  {
+    std::lock_guard q(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(delivery));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  delivery.done(std::make_error_code(std::errc::operation_canceled), {});
+}
+
+// --- the writer ------------------------------------------------------------
+
+void Store::writer_loop() {
+  auto last_purge = std::chrono::steady_clock::now();
+  while (true) {
+    std::vector<PendingDelivery> batch;
+    std::vector<std::string> seen;
+    bool stop = false;
+    {
+      std::unique_lock q(queue_mu_);
+      queue_cv_.wait_for(q, kIdleFlush, [&] { return stopping_ || !queue_.empty(); });
+      batch.swap(queue_);
+      seen.swap(seen_queue_);
+      stop = stopping_;
+    }
+    bool flush_quota = false;
+    {
+      std::lock_guard q(quota_mu_);
+      flush_quota = quota_dirty_;
+    }
+    if (!batch.empty() || !seen.empty() || flush_quota) commit_batch(batch, seen, flush_quota);
+    if (stop) break;
+    if (std::chrono::steady_clock::now() - last_purge >= kPurgeInterval) {
+      try {
+        purge_expired();
+      } catch (const std::exception& e) {
+        if (options_.log)
+          options_.log(std::string("purging expired mailboxes failed: ") + e.what());
+      }
+      last_purge = std::chrono::steady_clock::now();
+    }
+  }
+}
+
+void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::string>& seen_ids,
+                         bool flush_quota) {
+  const sys_seconds now = this->now();
+  struct Added {
+    std::int64_t mailbox;
+    MessageView view;
+  };
+  std::vector<Added> added;
+  std::vector<std::vector<std::string>> ids(batch.size());
+  std::error_code error;
+  std::vector<std::pair<std::string, QuotaCounter>> quota_rows;
+  {
+    std::lock_guard write(write_mu_);
+    try {
+      if (!db_) throw std::runtime_error("the database is closed");
+      Transaction tx(*db_);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const auto& d = batch[i];
+        for (const auto& rcpt : d.recipients) {
+          // Only the writer and API mutations (both under write_mu_) change the
+          // mailbox maps, so reading them here without mu_ is race-free.
+          auto a = by_address_.find(rcpt);
+          if (a == by_address_.end()) continue;
+          const auto& state = *by_id_.at(a->second);
+          if (state.record.expire_at <= now) continue;
+          auto m = std::make_shared<StoredMessage>();
+          do {
+            m->id = tempmail::detail::random_alnum(kMessageIdLength);
+          } while (message_mailbox_.contains(m->id));
+          m->seq = next_seq_++;
+          m->subject = d.parsed->subject;
+          m->from_name = d.parsed->from_name;
+          m->from_email = d.parsed->from_email;
+          m->to = rcpt;
+          m->received_at = now;
+          m->html = d.parsed->is_html();
+          m->content = d.parsed->content();
+          for (const auto& att : d.parsed->attachments)
+            m->attachments.push_back(StoredAttachment{att.name, att.content_type, att.data});
+          statement(
+              "INSERT INTO messages(id, seq, mailbox, from_name, from_email, to_address, subject, "
+              "received_at, seen, html, content, raw) VALUES(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)")
+              .bind(1, m->id)
+              .bind(2, m->seq)
+              .bind(3, state.record.id)
+              .bind(4, m->from_name)
+              .bind(5, m->from_email)
+              .bind(6, m->to)
+              .bind(7, m->subject)
+              .bind(8, to_unix(m->received_at))
+              .bind(9, std::int64_t{m->html ? 1 : 0})
+              .bind(10, m->content)
+              .bind_blob(11, *d.raw)
+              .run();
+          for (std::size_t p = 0; p < m->attachments.size(); ++p)
+            statement(
+                "INSERT INTO attachments(message_id, position, name, content_type, data) "
+                "VALUES(?, ?, ?, ?, ?)")
+                .bind(1, m->id)
+                .bind(2, static_cast<std::int64_t>(p))
+                .bind(3, m->attachments[p].name)
+                .bind(4, m->attachments[p].content_type)
+                .bind_blob(5, m->attachments[p].data)
+                .run();
+          ids[i].push_back(m->id);
+          added.push_back(Added{state.record.id, MessageView{std::move(m), false}});
+        }
+      }
+      for (const auto& id : seen_ids)
+        statement("UPDATE messages SET seen = 1 WHERE id = ?").bind(1, id).run();
+      if (flush_quota) {
+        std::lock_guard q(quota_mu_);
+        for (auto& [account, counter] : quota_) {
+          if (!counter.dirty) continue;
+          quota_rows.emplace_back(account, counter);
+          counter.dirty = false;
+        }
+        quota_dirty_ = false;
+      }
+      for (const auto& [account, counter] : quota_rows)
+        statement(
+            "INSERT INTO quota(account, month, used) VALUES(?, ?, ?) "
+            "ON CONFLICT(account, month) DO UPDATE SET used = excluded.used")
+            .bind(1, account)
+            .bind(2, counter.month)
+            .bind(3, counter.used)
+            .run();
+      tx.commit();
+    } catch (const std::exception& e) {
+      if (options_.log) options_.log(std::string("storing messages failed: ") + e.what());
+      error = std::make_error_code(std::errc::io_error);
+      added.clear();
+      if (!quota_rows.empty()) {
+        std::lock_guard q(quota_mu_);
+        quota_dirty_ = true;
+        for (const auto& row : quota_rows) quota_[row.first].dirty = true;
+      }
+    }
+    if (!error && !added.empty()) {
+      std::unique_lock lock(mu_);
+      for (auto& a : added) {
+        message_mailbox_[a.view.message->id] = a.mailbox;
+        by_id_.at(a.mailbox)->messages.push_back(std::move(a.view));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (error) ids[i].clear();
+    batch[i].done(error, ids[i]);
+  }
+  std::vector<std::int64_t> touched;
+  for (const auto& a : added) touched.push_back(a.mailbox);
+  wake_watchers(touched);
+}
+
+// --- watchers --------------------------------------------------------------
+
+Store::WatchId Store::watch(std::string_view account, std::string_view address,
+                            std::function<void()> wake) {
+  std::int64_t mailbox = 0;
+  {
+    std::shared_lock lock(mu_);
+    auto a = by_address_.find(lower(address));
+    if (a == by_address_.end()) return 0;
+    const auto& state = *by_id_.at(a->second);
+    if (state.record.account != account || state.record.expire_at <= now()) return 0;
+    mailbox = state.record.id;
+  }
+  std::lock_guard lock(watch_mu_);
+  WatchId id = next_watch_++;
+  watchers_.emplace(id, Watcher{mailbox, std::move(wake)});
+  return id;
+}
+
+void Store::unwatch(WatchId id) {
+  std::lock_guard lock(watch_mu_);
+  watchers_.erase(id);
+}
+
+void Store::wake_watchers(const std::vector<std::int64_t>& mailbox_ids) {
+  if (mailbox_ids.empty()) return;
+  std::vector<std::function<void()>> wakes;
+  {
+    std::unordered_set<std::int64_t> ids(mailbox_ids.begin(), mailbox_ids.end());
+    std::lock_guard lock(watch_mu_);
+    for (auto it = watchers_.begin(); it != watchers_.end();) {
+      if (ids.contains(it->second.mailbox_id)) {
+        wakes.push_back(std::move(it->second.wake));
+        it = watchers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& w : wakes) w();
+}
+
+// --- quota -----------------------------------------------------------------
+
+QuotaState Store::quota(std::string_view account) {
+  const sys_seconds now = this->now();
+  const std::string month = month_of(now);
+  std::lock_guard lock(quota_mu_);
+  auto& c = quota_[std::string(account)];
+  if (c.month != month) c = QuotaCounter{.month = month, .used = 0, .dirty = false};
+  return QuotaState{.limit = options_.monthly_quota,
+                    .used = c.used,
+                    .reset = tempmail::detail::start_of_next_month(now)};
+}
+
+QuotaState Store::count_call(std::string_view account) {
+  const sys_seconds now = this->now();
+  const std::string month = month_of(now);
+  std::lock_guard lock(quota_mu_);
+  auto& c = quota_[std::string(account)];
+  if (c.month != month) c = QuotaCounter{.month = month, .used = 0, .dirty = false};
+  ++c.used;
+  c.dirty = true;
+  quota_dirty_ = true;
+  return QuotaState{.limit = options_.monthly_quota,
+                    .used = c.used,
+                    .reset = tempmail::detail::start_of_next_month(now)};
+}
+
+// --- lifecycle -------------------------------------------------------------
+
+StoreStats Store::stats() const {
+  StoreStats s;
+  {
+    std::shared_lock lock(mu_);
+    s.mailboxes = by_id_.size();
+    s.messages = message_mailbox_.size();
+  }
+  {
+    std::lock_guard q(queue_mu_);
+    s.queued = queue_.size();
+  }
+  std::lock_guard w(watch_mu_);
+  s.watchers = watchers_.size();
+  return s;
+}
+
+void Store::stop() noexcept {
+  {
+    std::lock_guard q(queue_mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  std::vector<std::int64_t> all;
+  {
+    std::lock_guard write(write_mu_);
+    statements_.clear();
+    db_.reset();
+    std::shared_lock lock(mu_);
+    for (const auto& [id, state] : by_id_) all.push_back(id);
+  }
+  // Long-polls return now rather than at their deadline.
+  wake_watchers(all);
+}
+
+}  // namespace tempmail::local::detail

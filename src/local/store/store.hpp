@@ -1,0 +1,275 @@
+// The local server's mailboxes, messages and quota counters.
+//
+// Reads are served from an in-memory index; SQLite is the durable journal.
+// Rationale: the list endpoint is the hot path (the API benchmark targets 5x
+// MailDev's requests/s with 1,000 messages in a mailbox). Serving it from
+// memory under a shared lock costs one hash lookup and a vector copy of
+// shared pointers, with no SQL, no row decoding and no page cache misses; the
+// journal is read once, at start-up, to rebuild the index. Every change is
+// written to SQLite and committed *before* it becomes visible in memory, so
+// what a client has seen survives a crash (except `seen` flags and quota
+// counters, which are flushed lazily: losing one on kill -9 is harmless).
+//
+// Writes: MailSink::deliver parses MIME on the caller's thread and queues the
+// message; ONE writer thread takes everything queued, writes it in one
+// transaction (group commit; synchronous=FULL in WAL mode), then applies it to
+// memory, calls every `done` callback and wakes the mailboxes' watchers (the
+// long-poll). API mutations (create/switch/delete) run on the caller's thread
+// in their own transaction, serialised with the writer by `write_mu_`.
+//
+// Thread safety: every public member may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "local/smtp/mail_sink.hpp"
+#include "mime/parse.hpp"
+#include "tempmail/local/server.hpp"
+
+namespace tempmail::local::detail {
+
+class Database;
+class Statement;
+
+using Clock = std::function<std::chrono::sys_seconds()>;
+using Parser = std::function<tempmail::detail::ParsedMessage(std::string_view raw)>;
+
+struct StoreOptions {
+  std::filesystem::path db_path{};  ///< empty: in memory
+  std::vector<DomainConfig> domains{DomainConfig{}};
+  std::chrono::seconds mailbox_ttl{600};
+  std::int64_t monthly_quota = 50000;
+  /// Raw RFC 5322 -> fields; the server passes tempmail::detail::parse_message.
+  Parser parse;
+  /// Wall clock (UTC); tests inject their own. Empty: system_clock.
+  Clock clock{};
+  /// Where the store reports failures it cannot return (the writer's); never given secrets.
+  std::function<void(std::string_view)> log{};
+};
+
+struct MailboxRecord {
+  std::int64_t id = 0;
+  std::string account;
+  std::string address;  ///< lower case
+  std::string domain;
+  std::chrono::sys_seconds created_at{};
+  std::chrono::sys_seconds expire_at{};
+  std::string token;
+
+  bool operator==(const MailboxRecord&) const = default;
+};
+
+struct StoredAttachment {
+  std::string name;
+  std::string content_type;
+  std::string data;
+};
+
+/// A message as stored; immutable once committed (its `seen` flag lives beside it).
+struct StoredMessage {
+  std::string id;
+  std::int64_t seq = 0;  ///< commit order, increasing across the whole store
+  std::string subject;
+  std::string from_name;
+  std::string from_email;
+  std::string to;
+  std::chrono::sys_seconds received_at{};
+  bool html = false;
+  std::string content;
+  std::vector<StoredAttachment> attachments;
+};
+
+struct MessageView {
+  std::shared_ptr<const StoredMessage> message;
+  bool seen = false;
+};
+
+enum class Status { kOk, kNotFound, kConflict, kInvalid, kForbidden, kUnavailable };
+
+/// A value or the reason there is none. `reason` is safe to show to the client.
+template <class T>
+struct Outcome {
+  Status status = Status::kOk;
+  T value{};
+  std::string reason{};
+
+  [[nodiscard]] bool ok() const { return status == Status::kOk; }
+};
+
+struct MailboxMessages {
+  std::string mailbox;                ///< the address
+  std::vector<MessageView> messages;  ///< oldest first (commit order)
+};
+
+struct AttachmentView {
+  std::shared_ptr<const StoredMessage> message;
+  std::size_t index = 0;
+  [[nodiscard]] const StoredAttachment& attachment() const { return message->attachments[index]; }
+};
+
+struct QuotaState {
+  std::int64_t limit = 0;
+  std::int64_t used = 0;
+  std::chrono::sys_seconds reset{};
+  [[nodiscard]] std::int64_t remaining() const { return used >= limit ? 0 : limit - used; }
+  [[nodiscard]] bool exhausted() const { return used >= limit; }
+};
+
+struct StoreStats {
+  std::size_t mailboxes = 0;
+  std::size_t messages = 0;
+  std::size_t queued = 0;    ///< deliveries waiting for the writer
+  std::size_t watchers = 0;  ///< long-polls waiting for a commit
+};
+
+class Store final : public MailSink {
+ public:
+  /// Opens (or creates) the database, migrates the schema and loads the index.
+  /// Throws std::runtime_error when the database cannot be opened or is newer
+  /// than this program, std::invalid_argument for bad options.
+  explicit Store(StoreOptions options);
+  ~Store() override;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  [[nodiscard]] std::chrono::sys_seconds now() const;
+  [[nodiscard]] const std::vector<DomainConfig>& domains() const { return options_.domains; }
+  [[nodiscard]] std::chrono::seconds mailbox_ttl() const { return options_.mailbox_ttl; }
+
+  // --- the API's operations; `account` identifies the caller's key ---------
+  /// A random, unguessable address at the first domain of an allowed type.
+  Outcome<MailboxRecord> create_mailbox(std::string_view account);
+  /// Moves `current` (owned by `account`) to username@domain with a new id.
+  /// Its messages follow it; the old address is released. kConflict when the
+  /// address is taken, kInvalid for a bad username or unknown domain.
+  Outcome<MailboxRecord> switch_mailbox(std::string_view account, std::string_view current,
+                                        std::string_view username, std::string_view domain);
+  Status delete_mailbox(std::string_view account, std::string_view address);
+  Outcome<MailboxMessages> list_messages(std::string_view account, std::string_view address);
+  /// Messages of the mailbox committed after `after_seq` (0: all).
+  Outcome<MailboxMessages> messages_after(std::string_view account, std::string_view address,
+                                          std::int64_t after_seq);
+  /// Returns the message and marks it seen.
+  Outcome<MessageView> read_message(std::string_view account, std::string_view id);
+  /// The message's seq (for the long-poll's `after`), without marking it seen.
+  Outcome<std::int64_t> message_seq(std::string_view account, std::string_view id);
+  Status delete_message(std::string_view account, std::string_view id);
+  Outcome<AttachmentView> attachment(std::string_view account, std::string_view id,
+                                     std::string_view name);
+  /// Stores `raw` in the account's mailbox `address` through the same path as
+  /// SMTP delivery and waits for the commit; returns the new message's id.
+  Outcome<std::string> inject(std::string_view account, std::string_view address, std::string raw);
+
+  // --- quota: per account per calendar month (UTC) ------------------------
+  [[nodiscard]] QuotaState quota(std::string_view account);
+  /// Counts one successful call and returns the state after it.
+  QuotaState count_call(std::string_view account);
+
+  // --- MailSink (SMTP) ------------------------------------------------------
+  bool accepts_recipient(std::string_view address) override;
+  void deliver(std::shared_ptr<const std::string> raw, std::vector<std::string> recipients,
+               std::function<void(std::error_code)> done) override;
+
+  // --- long-poll hook -------------------------------------------------------
+  using WatchId = std::uint64_t;
+  /// Calls `wake` once (from the writer thread, or from `unwatch`/`stop`
+  /// never) after the next commit that adds a message to, or removes, the
+  /// mailbox `address`. `wake` must not block. Returns 0 when the mailbox is
+  /// not the account's live mailbox (nothing will be called).
+  WatchId watch(std::string_view account, std::string_view address, std::function<void()> wake);
+  /// Forgets a watcher that has not fired; harmless when it has.
+  void unwatch(WatchId id);
+
+  /// Deletes every expired mailbox now (the writer also does it periodically).
+  void purge_expired();
+  [[nodiscard]] StoreStats stats() const;
+  /// Commits everything queued, fails later deliveries, closes the database.
+  /// Idempotent; the destructor calls it.
+  void stop() noexcept;
+
+ private:
+  struct MailboxState {
+    MailboxRecord record;
+    std::vector<MessageView> messages;  // commit order
+  };
+  struct PendingDelivery {
+    std::shared_ptr<const std::string> raw;
+    std::shared_ptr<const tempmail::detail::ParsedMessage> parsed;
+    std::vector<std::string> recipients;
+    std::function<void(std::error_code, const std::vector<std::string>& ids)> done;
+  };
+  struct Watcher {
+    std::int64_t mailbox_id;
+    std::function<void()> wake;
+  };
+  struct QuotaCounter {
+    std::string month;  // "YYYY-MM"
+    std::int64_t used = 0;
+    bool dirty = false;
+  };
+
+  void migrate();
+  void load();
+  void writer_loop();
+  void commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::string>& seen_ids,
+                    bool flush_quota);
+  void enqueue(PendingDelivery delivery);
+  // Under write_mu_: the account's live mailbox, or nullptr.
+  MailboxState* live_mailbox_locked(std::string_view account, std::string_view address,
+                                    std::chrono::sys_seconds now);
+  void purge_locked(std::chrono::sys_seconds now, std::vector<std::int64_t>& removed);
+  void erase_mailbox_memory(std::int64_t id);
+  void wake_watchers(const std::vector<std::int64_t>& mailbox_ids);
+  Outcome<MailboxRecord> insert_mailbox(std::string_view account, std::string address,
+                                        std::string domain, std::chrono::sys_seconds created,
+                                        std::chrono::sys_seconds expires);
+  Statement& statement(std::string_view sql);
+  static std::string month_of(std::chrono::sys_seconds t);
+
+  StoreOptions options_;
+
+  // The connection and its statement cache: used only under write_mu_.
+  std::mutex write_mu_;
+  std::unique_ptr<Database> db_;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
+
+  // The in-memory index: written under a unique lock (and write_mu_), read shared.
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::int64_t, std::shared_ptr<MailboxState>> by_id_;
+  std::unordered_map<std::string, std::int64_t> by_address_;
+  std::unordered_map<std::string, std::int64_t> message_mailbox_;  // message id -> mailbox id
+  std::int64_t next_seq_ = 1;
+
+  // The writer's queue.
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<PendingDelivery> queue_;
+  std::vector<std::string> seen_queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  mutable std::mutex watch_mu_;
+  std::unordered_map<WatchId, Watcher> watchers_;
+  WatchId next_watch_ = 1;
+
+  std::mutex quota_mu_;
+  std::unordered_map<std::string, QuotaCounter> quota_;
+  bool quota_dirty_ = false;
+};
+
+}  // namespace tempmail::local::detail

@@ -1,0 +1,369 @@
+// How a message is read (the same rules as Python's email package, so the two
+// can be compared over a corpus):
+// - The text and HTML bodies are found like EmailMessage.get_body(): depth
+//   first, skipping parts with "Content-Disposition: attachment", looking only
+//   at the root of a multipart/related, never inside an attached message.
+// - Every other leaf part is an attachment (inline images with a Content-ID
+//   included), except the unused renderings of a multipart/alternative.
+//   An attached message (message/rfc822) is one attachment, not opened.
+#include "mime/parse.hpp"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "mime/charset.hpp"
+#include "mime/gmime_init.hpp"
+#include "mime/gobject_ptr.hpp"
+
+namespace tempmail::detail {
+namespace {
+
+// Deeper nesting than this is not real mail; parts below it are ignored.
+constexpr int kMaxDepth = 64;
+// File systems and URLs cope badly with longer names.
+constexpr std::size_t kMaxNameBytes = 200;
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string str(const char* text) { return text == nullptr ? std::string() : std::string(text); }
+
+std::string crlf_to_lf(std::string text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    out += text[i];
+  }
+  return out;
+}
+
+struct MediaType {
+  std::string type;     // lower case: "text"
+  std::string subtype;  // lower case: "plain"
+};
+
+// RFC 2045 section 5.2: a syntactically invalid Content-Type ("text" with no
+// subtype) is read as the default, text/plain. GMime says
+// application/octet-stream there, which would hide the body.
+MediaType media_type_of(GMimeObject* object) {
+  const char* header = g_mime_object_get_header(object, "Content-Type");
+  if (header != nullptr) {
+    const std::string_view value(header);
+    const std::string_view type = value.substr(0, value.find(';'));
+    if (type.find('/') == std::string_view::npos) return {"text", "plain"};
+  }
+  GMimeContentType* content_type = g_mime_object_get_content_type(object);
+  if (content_type == nullptr) return {"application", "octet-stream"};
+  return {lower(str(g_mime_content_type_get_media_type(content_type))),
+          lower(str(g_mime_content_type_get_media_subtype(content_type)))};
+}
+
+std::string mime_type_of(GMimeObject* object) {
+  const MediaType media = media_type_of(object);
+  return media.type + "/" + media.subtype;
+}
+
+// `subtype` "*" matches any subtype.
+bool has_type(GMimeObject* object, std::string_view type, std::string_view subtype) {
+  const MediaType media = media_type_of(object);
+  return media.type == type && (subtype == "*" || media.subtype == subtype);
+}
+
+bool is_attachment_disposition(GMimeObject* object) {
+  GMimeContentDisposition* disposition = g_mime_object_get_content_disposition(object);
+  return disposition != nullptr && g_mime_content_disposition_is_attachment(disposition);
+}
+
+// The bytes GMime decoded from the part's transfer encoding (base64, QP, uu).
+std::string decoded_content(GMimePart* part) {
+  GMimeDataWrapper* content = g_mime_part_get_content(part);
+  if (content == nullptr) return {};
+  GObjectPtr<GMimeStream> sink(g_mime_stream_mem_new());
+  if (g_mime_data_wrapper_write_to_stream(content, sink.get()) < 0) return {};
+  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink.get()));
+  if (bytes == nullptr || bytes->len == 0) return {};
+  return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}
+
+// An attached message as it was received (GMime writes parsed parts back unchanged).
+std::string serialized(GMimeObject* object) {
+  GObjectPtr<GMimeStream> sink(g_mime_stream_mem_new());
+  if (g_mime_object_write_to_stream(object, nullptr, sink.get()) < 0) return {};
+  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink.get()));
+  if (bytes == nullptr || bytes->len == 0) return {};
+  return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}
+
+std::string body_text(GMimeObject* object) {
+  if (!GMIME_IS_PART(object)) return {};
+  const std::string bytes = decoded_content(GMIME_PART(object));
+  const char* charset = g_mime_object_get_content_type_parameter(object, "charset");
+  return crlf_to_lf(to_utf8(bytes, charset == nullptr ? "" : charset));
+}
+
+// EmailMessage._find_body: the first part of `subtype` ("plain"/"html") that a
+// reader would show as the message.
+GMimeObject* find_body(GMimeObject* object, const char* subtype, int depth) {
+  if (object == nullptr || depth > kMaxDepth || is_attachment_disposition(object)) return nullptr;
+  if (has_type(object, "text", "*")) {
+    return has_type(object, "text", subtype) && GMIME_IS_PART(object) ? object : nullptr;
+  }
+  if (!GMIME_IS_MULTIPART(object)) return nullptr;
+  auto* multipart = GMIME_MULTIPART(object);
+  const int count = g_mime_multipart_get_count(multipart);
+  if (has_type(object, "multipart", "related")) {
+    // Only the root counts: the part named by "start", else the first one.
+    GMimeObject* root = nullptr;
+    const char* start = g_mime_object_get_content_type_parameter(object, "start");
+    if (start != nullptr) {
+      GCharPtr start_id(g_mime_utils_decode_message_id(start));
+      for (int i = 0; i < count && root == nullptr && start_id; ++i) {
+        GMimeObject* child = g_mime_multipart_get_part(multipart, i);
+        const char* id = g_mime_object_get_content_id(child);
+        if (id != nullptr && std::string_view(id) == start_id.get()) root = child;
+      }
+    }
+    if (root == nullptr && count > 0) root = g_mime_multipart_get_part(multipart, 0);
+    return find_body(root, subtype, depth + 1);
+  }
+  for (int i = 0; i < count; ++i) {
+    if (GMimeObject* found = find_body(g_mime_multipart_get_part(multipart, i), subtype, depth + 1))
+      return found;
+  }
+  return nullptr;
+}
+
+// Leaf parts that are attachments, in document order.
+void collect_attachments(GMimeObject* object, const std::set<GMimeObject*>& bodies, int depth,
+                         std::vector<GMimeObject*>& out) {
+  if (object == nullptr || depth > kMaxDepth) return;
+  if (GMIME_IS_MULTIPART(object)) {
+    auto* multipart = GMIME_MULTIPART(object);
+    const bool alternative = has_type(object, "multipart", "alternative");
+    const int count = g_mime_multipart_get_count(multipart);
+    for (int i = 0; i < count; ++i) {
+      GMimeObject* child = g_mime_multipart_get_part(multipart, i);
+      // Other renderings of the same content (text/enriched next to text/html)
+      // are not attachments, unless the sender says so.
+      if (alternative && !GMIME_IS_MULTIPART(child) && !is_attachment_disposition(child)) continue;
+      collect_attachments(child, bodies, depth + 1, out);
+    }
+    return;
+  }
+  if (bodies.contains(object)) return;
+  if (GMIME_IS_PART(object) || GMIME_IS_MESSAGE_PART(object)) out.push_back(object);
+}
+
+std::string extension_for(std::string_view mime_type) {
+  // GMime has no MIME type -> extension table; these are the types mail carries.
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 38> kExtensions{{
+      {"application/gzip", "gz"},
+      {"application/json", "json"},
+      {"application/ms-tnef", "dat"},
+      {"application/msword", "doc"},
+      {"application/octet-stream", "bin"},
+      {"application/pdf", "pdf"},
+      {"application/pgp-encrypted", "pgp"},
+      {"application/pgp-keys", "asc"},
+      {"application/pgp-signature", "asc"},
+      {"application/pkcs7-mime", "p7m"},
+      {"application/pkcs7-signature", "p7s"},
+      {"application/rtf", "rtf"},
+      {"application/vnd.ms-excel", "xls"},
+      {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"},
+      {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"},
+      {"application/x-pkcs7-signature", "p7s"},
+      {"application/xml", "xml"},
+      {"application/zip", "zip"},
+      {"audio/mpeg", "mp3"},
+      {"audio/wav", "wav"},
+      {"image/bmp", "bmp"},
+      {"image/gif", "gif"},
+      {"image/jpeg", "jpg"},
+      {"image/png", "png"},
+      {"image/svg+xml", "svg"},
+      {"image/tiff", "tif"},
+      {"image/webp", "webp"},
+      {"message/delivery-status", "txt"},
+      {"message/global", "eml"},
+      {"message/rfc822", "eml"},
+      {"text/calendar", "ics"},
+      {"text/css", "css"},
+      {"text/csv", "csv"},
+      {"text/html", "html"},
+      {"text/markdown", "md"},
+      {"text/plain", "txt"},
+      {"text/xml", "xml"},
+      {"video/mp4", "mp4"},
+  }};
+  const auto* found = std::find_if(kExtensions.begin(), kExtensions.end(),
+                                   [&](const auto& entry) { return entry.first == mime_type; });
+  if (found != kExtensions.end()) return std::string(found->second);
+  if (mime_type.starts_with("text/")) return "txt";
+  return "bin";
+}
+
+// Keeps the last path component, drops control characters and surrounding
+// blanks, and bounds the length: the name ends up in a URL and a file system.
+std::string sanitize_name(const char* raw) {
+  std::string name = make_valid_utf8(str(raw));
+  const auto slash = name.find_last_of("/\\");
+  if (slash != std::string::npos) name.erase(0, slash + 1);
+  std::erase_if(name, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  const auto first = name.find_first_not_of(' ');
+  const auto last = name.find_last_not_of(' ');
+  name = first == std::string::npos ? std::string() : name.substr(first, last - first + 1);
+  if (name == "." || name == "..") return {};
+  if (name.size() > kMaxNameBytes) {
+    const auto dot = name.rfind('.');
+    const std::string extension =
+        dot != std::string::npos && name.size() - dot <= 16 ? name.substr(dot) : std::string();
+    std::size_t cut = kMaxNameBytes - extension.size();
+    // Do not cut a UTF-8 sequence in half: back up to a lead byte.
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+    name = name.substr(0, cut) + extension;
+  }
+  return name;
+}
+
+const char* declared_name(GMimeObject* object) {
+  if (GMIME_IS_PART(object)) return g_mime_part_get_filename(GMIME_PART(object));
+  const char* name = g_mime_object_get_content_disposition_parameter(object, "filename");
+  return name != nullptr ? name : g_mime_object_get_content_type_parameter(object, "name");
+}
+
+// "report.pdf" twice becomes "report.pdf" and "report-2.pdf": the API fetches
+// an attachment by name, so names must be unique within a message.
+std::string unique_name(const std::string& name, std::set<std::string>& taken) {
+  if (taken.insert(name).second) return name;
+  const auto dot = name.rfind('.');
+  const std::string stem = dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+  const std::string extension =
+      dot == std::string::npos || dot == 0 ? std::string() : name.substr(dot);
+  for (int n = 2;; ++n) {
+    std::string candidate = stem + "-" + std::to_string(n) + extension;
+    if (taken.insert(candidate).second) return candidate;
+  }
+}
+
+ParsedAttachment make_attachment(GMimeObject* object, std::size_t index) {
+  ParsedAttachment attachment;
+  attachment.content_type = make_valid_utf8(mime_type_of(object));
+  attachment.name = sanitize_name(declared_name(object));
+  if (attachment.name.empty()) {
+    attachment.name =
+        "attachment-" + std::to_string(index) + "." + extension_for(attachment.content_type);
+  }
+  if (GMIME_IS_MESSAGE_PART(object)) {
+    GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+    if (inner != nullptr) attachment.data = serialized(GMIME_OBJECT(inner));
+  } else {
+    attachment.data = decoded_content(GMIME_PART(object));
+  }
+  return attachment;
+}
+
+// The first mailbox of an address list, looking inside groups.
+InternetAddressMailbox* first_mailbox(InternetAddressList* list, int depth = 0) {
+  if (list == nullptr || depth > 4) return nullptr;
+  const int count = internet_address_list_length(list);
+  for (int i = 0; i < count; ++i) {
+    InternetAddress* address = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_MAILBOX(address)) return INTERNET_ADDRESS_MAILBOX(address);
+    if (INTERNET_ADDRESS_IS_GROUP(address)) {
+      auto* members = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(address));
+      if (InternetAddressMailbox* found = first_mailbox(members, depth + 1)) return found;
+    }
+  }
+  return nullptr;
+}
+
+// GMime gives up on a From it cannot parse as addresses ("MAILER DAEMON <>",
+// a bounce's null sender); keep what a reader would see: the name, and the
+// address between angle brackets (empty here).
+std::pair<std::string, std::string> split_unparsed_from(std::string_view value) {
+  const auto trim = [](std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\"");
+    if (first == std::string_view::npos) return std::string();
+    const auto last = text.find_last_not_of(" \t\"");
+    return std::string(text.substr(first, last - first + 1));
+  };
+  const auto open = value.rfind('<');
+  const auto close = value.find('>', open == std::string_view::npos ? 0 : open);
+  if (open == std::string_view::npos || close == std::string_view::npos) return {};
+  return {trim(value.substr(0, open)), trim(value.substr(open + 1, close - open - 1))};
+}
+
+ParsedMessage unparseable(std::string_view raw) {
+  ParsedMessage out;
+  out.text = crlf_to_lf(to_utf8(raw, ""));
+  return out;
+}
+
+}  // namespace
+
+ParsedMessage parse_message(std::string_view raw) {
+  GMimeParserOptions* options = parser_options();
+  // A view may carry a null pointer when empty; GMime wants a real buffer.
+  const char* data = raw.empty() ? "" : raw.data();
+  GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(data, raw.size()));
+  GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+  GObjectPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), options));
+  if (!message) return unparseable(raw);
+
+  ParsedMessage out;
+  out.subject = make_valid_utf8(str(g_mime_message_get_subject(message.get())));
+  if (InternetAddressMailbox* from = first_mailbox(g_mime_message_get_from(message.get()))) {
+    out.from_name = make_valid_utf8(str(internet_address_get_name(INTERNET_ADDRESS(from))));
+    out.from_email = make_valid_utf8(str(internet_address_mailbox_get_addr(from)));
+  } else if (const char* value = g_mime_object_get_header(GMIME_OBJECT(message.get()), "From")) {
+    auto [name, email] = split_unparsed_from(make_valid_utf8(value));
+    out.from_name = std::move(name);
+    out.from_email = std::move(email);
+  }
+  if (InternetAddressList* to = g_mime_message_get_to(message.get());
+      to != nullptr && internet_address_list_length(to) > 0) {
+    GCharPtr text(internet_address_list_to_string(to, nullptr, FALSE));
+    out.to = make_valid_utf8(str(text.get()));
+  }
+  out.message_id = make_valid_utf8(str(g_mime_message_get_message_id(message.get())));
+
+  GMimeObject* root = g_mime_message_get_mime_part(message.get());
+  GMimeObject* text_part = find_body(root, "plain", 0);
+  GMimeObject* html_part = find_body(root, "html", 0);
+  if (text_part != nullptr) out.text = body_text(text_part);
+  if (html_part != nullptr) out.html = body_text(html_part);
+  if (text_part == nullptr && html_part == nullptr && root != nullptr && GMIME_IS_MULTIPART(root) &&
+      g_mime_multipart_get_count(GMIME_MULTIPART(root)) == 0) {
+    // A multipart whose boundary never occurs: show its body as text rather
+    // than nothing (GMime keeps it all as the prologue).
+    const char* prologue = g_mime_multipart_get_prologue(GMIME_MULTIPART(root));
+    out.text = crlf_to_lf(to_utf8(str(prologue), ""));
+  }
+
+  std::set<GMimeObject*> bodies;
+  if (text_part != nullptr) bodies.insert(text_part);
+  if (html_part != nullptr) bodies.insert(html_part);
+  std::vector<GMimeObject*> parts;
+  collect_attachments(root, bodies, 0, parts);
+  std::set<std::string> taken;
+  for (GMimeObject* part : parts) {
+    ParsedAttachment attachment = make_attachment(part, out.attachments.size() + 1);
+    attachment.name = unique_name(attachment.name, taken);
+    out.attachments.push_back(std::move(attachment));
+  }
+  return out;
+}
+
+}  // namespace tempmail::detail

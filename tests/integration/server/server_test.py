@@ -1,0 +1,678 @@
+#!/usr/bin/env python3
+"""Integration tests of the tempmail-server executable over real loopback sockets.
+
+Usage: server_test.py PATH/TO/tempmail-server [unittest arguments, e.g. a TestCase name]
+
+Each test starts its own tempmail-server on port 0 and reads the JSON line it
+prints. The service's own code samples (Python `requests` and `curl`) run
+against it with the base URL and key swapped. Nothing leaves loopback.
+"""
+import json
+import os
+import re
+import selectors
+import shlex
+import signal
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from email.message import EmailMessage
+
+import requests
+
+SERVER = None  # set from argv in __main__
+
+# ---------------------------------------------------------------------------
+# Copied verbatim from /work/shared/spec/temp-mail-user-api.txt (the service's
+# published documentation), in its order. The published text lost the Python
+# indentation; reindent() restores it (a line after one ending in ':' is one
+# level deeper), the text itself is untouched.
+HOSTED = "https://v1.tempmailg.com"
+SAMPLE_KEY = "YOUR_USER_API_KEY"
+SAMPLE_CURRENT = "current@example.com"
+SAMPLE_MESSAGE_ID = "ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1"
+
+PY_SAMPLES = {
+    "domains": """import requests
+headers = {
+'Authorization': 'Bearer YOUR_USER_API_KEY',
+'Accept': 'application/json',
+}
+response = requests.get('https://v1.tempmailg.com/api/domains?type=free', headers=headers, timeout=30)
+response.raise_for_status()
+print(response.json())""",
+    "create": """import requests
+headers = {
+'Authorization': 'Bearer YOUR_USER_API_KEY',
+'Accept': 'application/json',
+}
+response = requests.post('https://v1.tempmailg.com/api/emails', headers=headers, timeout=30)
+response.raise_for_status()
+print(response.json())""",
+    "switch": """import requests
+headers = {
+'Authorization': 'Bearer YOUR_USER_API_KEY',
+'Accept': 'application/json',
+}
+response = requests.post('https://v1.tempmailg.com/api/emails/current@example.com/demo123/example.com', headers=headers, timeout=30)
+response.raise_for_status()
+print(response.json())""",
+    "delete_mailbox": """import requests
+headers = {
+'Authorization': 'Bearer YOUR_USER_API_KEY',
+'Accept': 'application/json',
+}
+response = requests.delete('https://v1.tempmailg.com/api/emails/demo123@example.com', headers=headers, timeout=30)
+response.raise_for_status()
+print(response.json())""",
+    "list": """import requests
+headers = {
+'Authorization': 'Bearer YOUR_USER_API_KEY',
+'Accept': 'application/json',
+}
+response = requests.get('https://v1.tempmailg.com/api/messages?email=demo123@example.com', headers=headers, timeout=30)
+response.raise_for_status()
+print(response.json())""",
+    "read": """import requests
+headers = {
+'Authorization': 'Bearer YOUR_USER_API_KEY',
+'Accept': 'application/json',
+}
+response = requests.get('https://v1.tempmailg.com/api/messages/ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1', headers=headers, timeout=30)
+response.raise_for_status()
+print(response.json())""",
+    "delete_message": """import requests
+headers = {
+'Authorization': 'Bearer YOUR_USER_API_KEY',
+'Accept': 'application/json',
+}
+response = requests.delete('https://v1.tempmailg.com/api/messages/ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1', headers=headers, timeout=30)
+response.raise_for_status()
+print(response.json())""",
+    "attachment": """import requests
+headers = {
+'Authorization': 'Bearer YOUR_USER_API_KEY',
+'Accept': 'application/json',
+}
+response = requests.get('https://v1.tempmailg.com/api/messages/ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1/attachments/file.txt', headers=headers, stream=True, timeout=30)
+response.raise_for_status()
+with open('file.txt', 'wb') as handle:
+for chunk in response.iter_content(chunk_size=8192):
+if chunk:
+handle.write(chunk)""",
+}
+
+CURL_SAMPLES = {
+    "domains": """curl --request GET \\
+--url 'https://v1.tempmailg.com/api/domains?type=free' \\
+--header 'Accept: application/json' \\
+--header 'Authorization: Bearer YOUR_USER_API_KEY'""",
+    "create": """curl --request POST \\
+--url 'https://v1.tempmailg.com/api/emails' \\
+--header 'Accept: application/json' \\
+--header 'Authorization: Bearer YOUR_USER_API_KEY'""",
+    "switch": """curl --request POST \\
+--url 'https://v1.tempmailg.com/api/emails/current@example.com/demo123/example.com' \\
+--header 'Accept: application/json' \\
+--header 'Authorization: Bearer YOUR_USER_API_KEY'""",
+    "delete_mailbox": """curl --request DELETE \\
+--url 'https://v1.tempmailg.com/api/emails/demo123@example.com' \\
+--header 'Accept: application/json' \\
+--header 'Authorization: Bearer YOUR_USER_API_KEY'""",
+    "list": """curl --request GET \\
+--url 'https://v1.tempmailg.com/api/messages?email=demo123@example.com' \\
+--header 'Accept: application/json' \\
+--header 'Authorization: Bearer YOUR_USER_API_KEY'""",
+    "read": """curl --request GET \\
+--url 'https://v1.tempmailg.com/api/messages/ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1' \\
+--header 'Accept: application/json' \\
+--header 'Authorization: Bearer YOUR_USER_API_KEY'""",
+    "delete_message": """curl --request DELETE \\
+--url 'https://v1.tempmailg.com/api/messages/ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1' \\
+--header 'Accept: application/json' \\
+--header 'Authorization: Bearer YOUR_USER_API_KEY'""",
+    "attachment": """curl --request GET \\
+--url 'https://v1.tempmailg.com/api/messages/ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1/attachments/file.txt' \\
+--header 'Accept: application/json' \\
+--header 'Authorization: Bearer YOUR_USER_API_KEY' \\
+--output file.txt""",
+}
+
+# The documented responses (same source, verbatim).
+MESSAGE_SAMPLE = {
+    "is_seen": False, "subject": "Welcome to Temp Mail", "from": "Example Sender",
+    "from_email": "hello@example.org", "to": "randombox@example.com",
+    "receivedAt": "2026-06-28 09:39:08", "id": "ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1",
+    "html": True, "content": "<p>Hello from the inbox.</p>",
+    "attachments": [{"name": "file.txt", "extension": "txt", "size": 91,
+                     "url": "https://v1.tempmailg.com/api/messages/ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1/attachments/file.txt"}],
+}
+MAILBOX_DATA_SAMPLE = {
+    "id": 2301, "email": "randombox@example.com", "domain": "example.com",
+    "expire_at": "2026-06-28T09:49:08+00:00", "expires_in_seconds": 600,
+    "created_at": "2026-06-28T09:39:08+00:00", "email_token": "encrypted-email-token",
+}
+RESPONSE_SAMPLES = {
+    "domains": {"status": True, "data": {"requested_type": "free", "allowed_types": ["free"],
+                                         "domains": [{"domain": "example.com", "type": "Free", "custom": False}]}},
+    "create": {"status": True, "data": MAILBOX_DATA_SAMPLE},
+    "switch": {"status": True, "data": dict(MAILBOX_DATA_SAMPLE, id=2302, email="demo123@example.com")},
+    "delete_mailbox": {"status": True, "message": "Email has been successfully deleted."},
+    "list": {"status": True, "mailbox": "randombox@example.com", "messages": [MESSAGE_SAMPLE]},
+    "read": {"status": True, "data": dict(MESSAGE_SAMPLE, is_seen=True)},
+    "delete_message": {"status": True, "message": "Message was deleted successfully."},
+}
+# ---------------------------------------------------------------------------
+
+ATTACHMENT_BYTES = b"The attachment of the documented sample, 91 bytes long or not: its bytes come back as sent.\n"
+
+
+def reindent(code):
+    out, depth = [], 0
+    for line in code.splitlines():
+        out.append("    " * depth + line)
+        if line.rstrip().endswith(":"):
+            depth += 1
+    return "\n".join(out)
+
+
+def shape_errors(want, got, where="$"):
+    """Keys (in order) and JSON kinds of `got` as in `want`; array elements as want's first."""
+    def kind(v):
+        if isinstance(v, bool):
+            return "bool"
+        if isinstance(v, (int, float)):
+            return "number"
+        return type(v).__name__
+    if kind(want) != kind(got):
+        return [f"{where}: want {kind(want)} like {want!r}, got {got!r}"]
+    errors = []
+    if isinstance(want, dict):
+        if list(want) != list(got):
+            return [f"{where}: keys {list(got)} != documented {list(want)}"]
+        for k in want:
+            errors += shape_errors(want[k], got[k], f"{where}.{k}")
+    if isinstance(want, list) and want:
+        for i, item in enumerate(got):
+            errors += shape_errors(want[0], item, f"{where}[{i}]")
+    return errors
+
+
+def sample_message(subject="Welcome to Temp Mail", attachment=True):
+    msg = EmailMessage()
+    msg["From"] = "Example Sender <hello@example.org>"
+    msg["To"] = "demo123@example.com"
+    msg["Subject"] = subject
+    msg.set_content("Hello from the inbox.")
+    msg.add_alternative("<p>Hello from the inbox.</p>", subtype="html")
+    if attachment:
+        msg.add_attachment(ATTACHMENT_BYTES, maintype="text", subtype="plain", filename="file.txt")
+    return msg.as_bytes()
+
+
+class ServerProcess:
+    """One tempmail-server on ephemeral loopback ports; stop() returns its exit code."""
+
+    def __init__(self, *args, expect_json=True):
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(
+            [SERVER, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", *args],
+            stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.info = None
+        if expect_json:
+            line = self._read_line(deadline=time.monotonic() + 20)
+            self.info = json.loads(line)
+            self.url = self.info["http"]
+            host, port = self.info["smtp"].rsplit(":", 1)
+            self.smtp_host, self.smtp_port = host, int(port)
+
+    def _read_line(self, deadline):
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if sel.select(timeout=0.2):
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise AssertionError(f"tempmail-server exited ({self.proc.wait()}): {self.log()}")
+                return line
+        raise AssertionError("tempmail-server printed no JSON line within 20 s: " + self.log())
+
+    def log(self):
+        if self.stderr.closed:
+            return "(log closed)"
+        self.stderr.seek(0)
+        return self.stderr.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self.close()
+
+    def wait_exit(self, timeout=20):
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.close()
+
+    def close(self):
+        self.proc.stdout.close()
+        self.stderr.close()
+
+
+class ServerTestCase(unittest.TestCase):
+    server_args = ()
+
+    def setUp(self):
+        self.server = ServerProcess(*self.server_args)
+        self.addCleanup(self.server.stop)
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+
+    def api(self, method, path, key="local-dev-key", **kwargs):
+        headers = {"Accept": "application/json"}
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        return requests.request(method, self.server.url + path, headers=headers, timeout=30, **kwargs)
+
+    def create(self, key="local-dev-key"):
+        r = self.api("POST", "/api/emails", key)
+        self.assertEqual(r.status_code, 200, r.text)
+        return r.json()["data"]["email"]
+
+    def inject(self, address, raw, key="local-dev-key"):
+        r = self.api("POST", f"/_local/messages?email={address}", key, data=raw)
+        self.assertEqual(r.status_code, 200, r.text)
+        return r.json()["data"]["id"]
+
+    def assertShape(self, name, body):
+        errors = shape_errors(RESPONSE_SAMPLES[name], body)
+        self.assertEqual(errors, [], f"{name}: {json.dumps(body)[:500]}")
+
+
+class DocumentedSamples(ServerTestCase):
+    """The service's own Python and curl samples, in a sensible order, against tempmail-server."""
+
+    ORDER = ["domains", "create", "switch", "list", "read", "attachment", "delete_message",
+             "delete_mailbox"]
+
+    def swap(self, text, current, message_id):
+        return (text.replace(HOSTED, self.server.url).replace(SAMPLE_KEY, "local-dev-key")
+                .replace(SAMPLE_CURRENT, current).replace(SAMPLE_MESSAGE_ID, message_id))
+
+    def prepare(self, name, state):
+        if name == "switch":
+            state["current"] = state["created"]
+        if name == "list":
+            state["message_id"] = self.inject("demo123@example.com", sample_message())
+
+    def check(self, name, status, body, state):
+        self.assertEqual(status, 200, f"{name}: {body!r}")
+        if name == "attachment":
+            self.assertEqual(body, ATTACHMENT_BYTES)
+            return
+        doc = json.loads(body)
+        self.assertShape(name, doc)
+        if name == "domains":
+            self.assertEqual(doc, RESPONSE_SAMPLES["domains"])
+        if name == "create":
+            state["created"] = doc["data"]["email"]
+            self.assertEqual(doc["data"]["expires_in_seconds"], 600)
+            self.assertRegex(doc["data"]["expire_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
+        if name == "switch":
+            self.assertEqual(doc["data"]["email"], "demo123@example.com")
+        if name == "list":
+            self.assertEqual(doc["mailbox"], "demo123@example.com")
+            m = doc["messages"][0]
+            self.assertEqual((m["subject"], m["from"], m["from_email"], m["html"], m["is_seen"]),
+                             ("Welcome to Temp Mail", "Example Sender", "hello@example.org", True, False))
+            self.assertEqual(m["content"].strip(), "<p>Hello from the inbox.</p>")
+            self.assertRegex(m["receivedAt"], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+            self.assertEqual(m["attachments"][0]["url"],
+                             f"{self.server.url}/api/messages/{state['message_id']}/attachments/file.txt")
+            self.assertEqual(m["attachments"][0]["size"], len(ATTACHMENT_BYTES))
+        if name == "read":
+            self.assertTrue(doc["data"]["is_seen"])
+
+    def run_python(self, name, state):
+        code = reindent(self.swap(PY_SAMPLES[name], state.get("current", SAMPLE_CURRENT),
+                                  state.get("message_id", SAMPLE_MESSAGE_ID)))
+        namespace = {}
+        cwd = os.getcwd()
+        os.chdir(self.tmp.name)
+        try:
+            exec(compile(code, f"<sample {name}>", "exec"), namespace)  # noqa: S102 - the documented sample
+        finally:
+            os.chdir(cwd)
+        response = namespace["response"]
+        if name == "attachment":
+            with open(os.path.join(self.tmp.name, "file.txt"), "rb") as f:
+                return response.status_code, f.read()
+        return response.status_code, response.text
+
+    def run_curl(self, name, state):
+        command = self.swap(CURL_SAMPLES[name], state.get("current", SAMPLE_CURRENT),
+                            state.get("message_id", SAMPLE_MESSAGE_ID))
+        args = shlex.split(command.replace("\\\n", " "))
+        body_file = os.path.join(self.tmp.name, "file.txt" if "--output" in args else "body")
+        if "--output" not in args:
+            args += ["--output", body_file]
+        out = subprocess.run(args + ["--silent", "--show-error", "--write-out", "%{http_code}"],
+                             cwd=self.tmp.name, capture_output=True, text=True, timeout=30, check=True)
+        with open(body_file, "rb") as f:
+            body = f.read()
+        return int(out.stdout), (body if name == "attachment" else body.decode())
+
+    def run_all(self, runner):
+        state = {}
+        for name in self.ORDER:
+            with self.subTest(sample=name):
+                self.prepare(name, state)
+                status, body = runner(name, state)
+                self.check(name, status, body, state)
+        # Everything the samples made is gone again.
+        self.assertEqual(self.api("GET", "/api/messages?email=demo123@example.com").status_code, 404)
+
+    def test_python_requests_samples(self):
+        self.run_all(self.run_python)
+
+    def test_curl_samples(self):
+        self.run_all(self.run_curl)
+
+
+class KeysAndQuota(ServerTestCase):
+    server_args = ("--api-key", "alice-key-0123456789", "--api-key", "bob-key-9876543210",
+                   "--quota", "8")
+
+    def test_another_keys_mailbox_message_and_attachment_are_404(self):
+        alice, bob = "alice-key-0123456789", "bob-key-9876543210"
+        box = self.create(alice)
+        mid = self.inject(box, sample_message(), alice)
+        for method, path in [("GET", f"/api/messages?email={box}"), ("GET", f"/api/messages/{mid}"),
+                             ("GET", f"/api/messages/{mid}/attachments/file.txt"),
+                             ("DELETE", f"/api/messages/{mid}"), ("DELETE", f"/api/emails/{box}"),
+                             ("POST", f"/api/emails/{box}/stolen/example.com")]:
+            with self.subTest(method=method, path=path):
+                r = self.api(method, path, bob)
+                self.assertEqual(r.status_code, 404, r.text)
+                self.assertEqual(r.json()["status"], False)
+        self.assertEqual(self.api("GET", f"/api/messages/{mid}", alice).status_code, 200)
+
+    def test_missing_or_wrong_key_is_401_and_never_echoed(self):
+        self.assertEqual(self.api("GET", "/api/domains?type=free", key=None).status_code, 401)
+        r = self.api("GET", "/api/domains?type=free", key="local-dev-key")  # not accepted here
+        self.assertEqual(r.status_code, 401)
+        r = self.api("POST", "/api/emails", key="wrong-secret-123")
+        self.assertEqual(r.status_code, 401)
+        self.assertNotIn("wrong-secret-123", r.text)
+
+    def test_quota_headers_count_only_successful_calls_then_429(self):
+        alice = "alice-key-0123456789"
+        used = []
+        for _ in range(8):
+            r = self.api("GET", "/api/domains?type=free", alice)
+            self.assertEqual(r.status_code, 200)
+            used.append(int(r.headers["X-RateLimit-Used"]))
+            self.assertEqual(int(r.headers["X-RateLimit-Limit"]), 8)
+            self.assertEqual(int(r.headers["X-RateLimit-Remaining"]), 8 - used[-1])
+            self.assertRegex(r.headers["X-RateLimit-Reset"], r"^\d{4}-\d\d-01T00:00:00\+00:00$")
+        self.assertEqual(used, list(range(1, 9)))
+        r = self.api("GET", "/api/domains?type=free", alice)
+        self.assertEqual(r.status_code, 429)
+        self.assertEqual(r.headers["X-RateLimit-Remaining"], "0")
+        self.assertGreater(int(r.headers["Retry-After"]), 0)
+        self.assertEqual(r.json()["status"], False)
+        # The other key has its own quota.
+        self.assertEqual(self.api("GET", "/api/domains?type=free", "bob-key-9876543210").status_code, 200)
+        self.assertNotIn("alice-key-0123456789", self.server.log())
+
+
+class QuotaOfThree(ServerTestCase):
+    server_args = ("--quota", "3")
+
+    def test_fourth_call_is_429_with_retry_after_and_headers(self):
+        box = self.create()
+        self.assertEqual(self.api("GET", f"/api/messages?email={box}").status_code, 200)
+        self.assertEqual(self.api("GET", "/api/messages?email=nobody@example.com").status_code, 404)
+        r = self.api("GET", f"/api/messages?email={box}")
+        self.assertEqual((r.status_code, r.headers["X-RateLimit-Used"]), (200, "3"))
+        r = self.api("GET", f"/api/messages?email={box}")
+        self.assertEqual(r.status_code, 429)
+        self.assertIn("Retry-After", r.headers)
+        self.assertEqual((r.headers["X-RateLimit-Limit"], r.headers["X-RateLimit-Used"],
+                          r.headers["X-RateLimit-Remaining"]), ("3", "3", "0"))
+
+
+class Expiry(ServerTestCase):
+    server_args = ("--ttl", "1")
+
+    def test_mailbox_is_404_and_refuses_mail_once_its_ttl_passed(self):
+        box = self.create()
+        mid = self.inject(box, sample_message())
+        deadline = time.monotonic() + 15
+        while self.api("GET", f"/api/messages?email={box}").status_code == 200:
+            self.assertLess(time.monotonic(), deadline, "the mailbox did not expire within 15 s")
+            time.sleep(0.05)
+        self.assertEqual(self.api("GET", f"/api/messages?email={box}").status_code, 404)
+        self.assertEqual(self.api("GET", f"/api/messages/{mid}").status_code, 404)
+        self.assertEqual(self.api("DELETE", f"/api/emails/{box}").status_code, 404)
+        with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=30) as smtp:
+            with self.assertRaises(smtplib.SMTPRecipientsRefused):
+                smtp.sendmail("a@example.org", [box], sample_message())
+
+
+class Lifecycle(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+
+    def test_restart_with_db_keeps_every_mailbox_and_message(self):
+        db = os.path.join(self.tmp.name, "tempmail.db")
+        first = ServerProcess("--db", db)
+        try:
+            h = {"Authorization": "Bearer local-dev-key"}
+            boxes = [requests.post(first.url + "/api/emails", headers=h, timeout=30).json()["data"]
+                     for _ in range(2)]
+            ids = []
+            for i, box in enumerate(boxes):
+                r = requests.post(first.url + f"/_local/messages?email={box['email']}", headers=h,
+                                  data=sample_message(f"Injected {i}"), timeout=30)
+                ids.append(r.json()["data"]["id"])
+            with smtplib.SMTP(first.smtp_host, first.smtp_port, timeout=30) as smtp:
+                smtp.sendmail("a@example.org", [boxes[1]["email"]], sample_message("Over SMTP"))
+            before = {b["email"]: requests.get(first.url + f"/api/messages?email={b['email']}",
+                                               headers=h, timeout=30).json() for b in boxes}
+        finally:
+            self.assertEqual(first.stop(signal.SIGTERM), 0, first.log())
+        second = ServerProcess("--db", db)
+        try:
+            for box in boxes:
+                after = requests.get(second.url + f"/api/messages?email={box['email']}", headers=h,
+                                     timeout=30).json()
+                want = json.loads(json.dumps(before[box["email"]]).replace(first.url, second.url))
+                self.assertEqual(after, want)
+            self.assertEqual(len(before[boxes[1]["email"]]["messages"]), 2)
+            r = requests.get(second.url + f"/api/messages/{ids[0]}/attachments/file.txt", headers=h,
+                             timeout=30)
+            self.assertEqual(r.content, ATTACHMENT_BYTES)
+        finally:
+            self.assertEqual(second.stop(signal.SIGINT), 0, second.log())
+
+    def test_every_acknowledged_message_survives_kill_9(self):
+        db = os.path.join(self.tmp.name, "crash.db")
+        first = ServerProcess("--db", db)
+        h = {"Authorization": "Bearer local-dev-key"}
+        try:
+            box = requests.post(first.url + "/api/emails", headers=h, timeout=30).json()["data"]["email"]
+            acknowledged = []
+            with smtplib.SMTP(first.smtp_host, first.smtp_port, timeout=30) as smtp:
+                for i in range(20):
+                    smtp.sendmail("a@example.org", [box], sample_message(f"crash {i}", attachment=False))
+                    acknowledged.append(f"crash {i}")
+        finally:
+            first.stop(signal.SIGKILL)
+        second = ServerProcess("--db", db)
+        try:
+            listed = requests.get(second.url + f"/api/messages?email={box}", headers=h, timeout=30).json()
+            self.assertEqual(sorted(m["subject"] for m in listed["messages"]), sorted(acknowledged))
+        finally:
+            self.assertEqual(second.stop(), 0)
+
+    def test_non_loopback_address_without_a_key_refuses_to_start(self):
+        p = subprocess.run([SERVER, "--http", "0.0.0.0:0", "--smtp", "127.0.0.1:0"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertIn("--api-key", p.stderr)
+        self.assertIn("0.0.0.0", p.stderr)
+
+    def test_bad_listen_address_is_named(self):
+        p = subprocess.run([SERVER, "--http", "nonsense", "--smtp", "127.0.0.1:0"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("'nonsense'", p.stderr)
+
+    def test_sigterm_exits_zero_and_prints_exactly_one_json_line(self):
+        server = ServerProcess()
+        rest = None
+        try:
+            self.assertEqual(set(server.info), {"http", "smtp"})
+            self.assertRegex(server.info["http"], r"^http://127\.0\.0\.1:\d+$")
+            self.assertRegex(server.info["smtp"], r"^127\.0\.0\.1:\d+$")
+            self.assertIn("local-dev-key", server.log())
+        finally:
+            server.proc.send_signal(signal.SIGTERM)
+            rest = server.proc.stdout.read()
+            self.assertEqual(server.wait_exit(), 0, server.log())
+        self.assertEqual(rest, "")
+
+
+class LongPoll(ServerTestCase):
+    def test_wait_answers_when_a_message_arrives(self):
+        box = self.create()
+        first = self.inject(box, sample_message("first"))
+        result = {}
+
+        def wait():
+            start = time.monotonic()
+            result["response"] = self.api("GET", f"/_local/wait?email={box}&after={first}&timeout=20000")
+            result["elapsed"] = time.monotonic() - start
+        t = threading.Thread(target=wait)
+        t.start()
+        # Deliver only once the server holds the long-poll, so the waiting path is what is tested.
+        deadline = time.monotonic() + 10
+        while requests.get(self.server.url + "/_local/health", timeout=30).json()["waiting"] < 1:
+            self.assertLess(time.monotonic(), deadline, "the long-poll never reached the server")
+            time.sleep(0.01)
+        second = self.inject(box, sample_message("second"))
+        t.join(timeout=30)
+        r = result["response"]
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual([m["id"] for m in r.json()["messages"]], [second])
+        self.assertLess(result["elapsed"], 15)
+
+    def test_wait_times_out_with_no_messages(self):
+        box = self.create()
+        r = self.api("GET", f"/_local/wait?email={box}&timeout=300")
+        self.assertEqual(r.status_code, 200)
+        self.assertEqual(r.json()["messages"], [])
+
+
+class Limits(ServerTestCase):
+    def test_oversized_request_head_is_431(self):
+        r = requests.get(self.server.url + "/api/domains?type=free",
+                         headers={"Authorization": "Bearer local-dev-key", "X-Big": "a" * 20000},
+                         timeout=30)
+        self.assertEqual(r.status_code, 431)
+
+    def test_health_needs_no_key(self):
+        r = requests.get(self.server.url + "/_local/health", timeout=30)
+        self.assertEqual(r.status_code, 200)
+        self.assertEqual(r.json()["status"], True)
+
+
+class Smtp(ServerTestCase):
+    def test_message_sent_with_smtplib_is_listed_decoded(self):
+        box = self.create()
+        msg = EmailMessage()
+        msg["From"] = "Zoë Sender <zoe@example.org>"
+        msg["To"] = box
+        msg["Subject"] = "Vérifiez votre adresse ✓"
+        msg.set_content("Votre code : 123456 — merci.", cte="quoted-printable")
+        with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=30) as smtp:
+            smtp.send_message(msg)
+        r = self.api("GET", f"/api/messages?email={box}")
+        self.assertEqual(r.status_code, 200)
+        [m] = r.json()["messages"]
+        self.assertEqual(m["subject"], "Vérifiez votre adresse ✓")
+        self.assertEqual(m["from"], "Zoë Sender")
+        self.assertEqual(m["from_email"], "zoe@example.org")
+        self.assertEqual(m["to"], box)
+        self.assertFalse(m["html"])
+        self.assertIn("Votre code : 123456 — merci.", m["content"])
+
+    def test_unknown_recipient_is_refused(self):
+        with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=30) as smtp:
+            with self.assertRaises(smtplib.SMTPRecipientsRefused):
+                smtp.sendmail("a@example.org", ["nobody@example.com"], b"Subject: x\r\n\r\nx\r\n")
+
+
+class Tls(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        d = self.tmp.name
+
+        def openssl(*args):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+                "-subj", "/CN=tempmail throwaway test CA")
+        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+        with open(os.path.join(d, "ext.cnf"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "ext.cnf")
+        self.server = ServerProcess("--tls-cert", os.path.join(d, "server.pem"),
+                                    "--tls-key", os.path.join(d, "server.key"))
+        self.addCleanup(self.server.stop)
+
+    def curl(self, *args):
+        return subprocess.run(["curl", "--silent", "--show-error", "--cacert",
+                               os.path.join(self.tmp.name, "ca.pem"), *args],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_https_with_a_throwaway_ca(self):
+        self.assertRegex(self.server.url, r"^https://127\.0\.0\.1:\d+$")
+        out = self.curl("--request", "POST", "--url", self.server.url + "/api/emails",
+                        "--header", "Authorization: Bearer local-dev-key")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        box = json.loads(out.stdout)["data"]["email"]
+        requests.post(self.server.url + f"/_local/messages?email={box}", data=sample_message(),
+                      headers={"Authorization": "Bearer local-dev-key"},
+                      verify=os.path.join(self.tmp.name, "ca.pem"), timeout=30).raise_for_status()
+        out = self.curl("--url", self.server.url + f"/api/messages?email={box}",
+                        "--header", "Authorization: Bearer local-dev-key")
+        url = json.loads(out.stdout)["messages"][0]["attachments"][0]["url"]
+        self.assertTrue(url.startswith(self.server.url + "/api/messages/"), url)
+
+    def test_default_ca_bundle_does_not_trust_the_throwaway_ca(self):
+        out = subprocess.run(["curl", "--silent", "--url", self.server.url + "/_local/health"],
+                             capture_output=True, timeout=30)
+        self.assertNotEqual(out.returncode, 0)  # default CA bundle does not trust the throwaway CA
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or not os.access(sys.argv[1], os.X_OK):
+        sys.exit("usage: server_test.py PATH/TO/tempmail-server [unittest args]")
+    SERVER = sys.argv.pop(1)
+    unittest.main(verbosity=2)

@@ -1,0 +1,24 @@
+#include "common/redact.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/random.hpp"
+
+namespace tempmail::detail {
+namespace {
+
+TEST(Redact, ReplacesEveryOccurrenceOfTheSecret) {
+  EXPECT_EQ(redact("Bearer k3y and k3y", "k3y"), "Bearer [REDACTED] and [REDACTED]");
+  EXPECT_EQ(redact("nothing here", "k3y"), "nothing here");
+  EXPECT_EQ(redact("empty secret", ""), "empty secret");
+}
+
+TEST(RandomAlnum, DrawsTheRequestedLengthFromTheAlphabet) {
+  const std::string id = random_alnum(46);
+  ASSERT_EQ(id.size(), 46u);
+  for (char c : id) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << c;
+  EXPECT_NE(random_alnum(46), id);
+}
+
+}  // namespace
+}  // namespace tempmail::detail

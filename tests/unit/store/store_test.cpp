@@ -1,0 +1,412 @@
+// The store on its own: mailboxes, messages, expiry, isolation between
+// accounts, quota and restart, with an injected clock and real MIME parsing.
+#include "local/store/store.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "common/time.hpp"
+#include "local/store/sqlite.hpp"
+
+namespace tempmail::local::detail {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+using ::testing::SizeIs;
+
+constexpr std::string_view kAlice = "account-alice";
+constexpr std::string_view kBob = "account-bob";
+
+// 2026-06-28T09:39:08Z, the contract's sample instant.
+constexpr std::int64_t kStart = 1782639548;
+
+struct FakeClock {
+  std::shared_ptr<std::atomic<std::int64_t>> seconds =
+      std::make_shared<std::atomic<std::int64_t>>(kStart);
+  Clock clock() const {
+    return [s = seconds] { return std::chrono::sys_seconds{std::chrono::seconds{s->load()}}; };
+  }
+  void advance(std::chrono::seconds d) const { *seconds += d.count(); }
+};
+
+StoreOptions options(const FakeClock& clock, std::filesystem::path db = {}) {
+  return StoreOptions{
+      .db_path = std::move(db),
+      .domains = {DomainConfig{"example.com", "free"}, DomainConfig{"example.org", "free"}},
+      .mailbox_ttl = 600s,
+      .monthly_quota = 5,
+      .parse = &tempmail::detail::parse_message,
+      .clock = clock.clock(),
+      .log = {}};
+}
+
+std::string message(std::string_view subject, std::string_view body = "Hello") {
+  return "From: Example Sender <hello@example.org>\r\nTo: someone@example.com\r\nSubject: " +
+         std::string(subject) +
+         "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+         std::string(body) + "\r\n";
+}
+
+std::string message_with_attachment() {
+  return "From: a@example.org\r\nTo: b@example.com\r\nSubject: With file\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n"
+         "--XX\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hi</p>\r\n"
+         "--XX\r\nContent-Type: text/plain; name=\"file.txt\"\r\n"
+         "Content-Disposition: attachment; filename=\"file.txt\"\r\n"
+         "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ=\r\n--XX--\r\n";
+}
+
+// Delivers through the MailSink interface and waits for the durability callback.
+std::error_code deliver(Store& store, std::string raw, std::vector<std::string> rcpts) {
+  std::promise<std::error_code> done;
+  store.deliver(std::make_shared<const std::string>(std::move(raw)), std::move(rcpts),
+                [&](std::error_code ec) { done.set_value(ec); });
+  return done.get_future().get();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ =
+        std::filesystem::temp_directory_path() / ("tempmail-store-test-" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(Store, CreatesRandomUnguessableMailboxAtFirstDomain) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto a = store.create_mailbox(kAlice);
+  auto b = store.create_mailbox(kAlice);
+  ASSERT_TRUE(a.ok());
+  EXPECT_THAT(a.value.address, MatchesRegex("[a-z0-9]{10}@example\\.com"));
+  EXPECT_EQ(a.value.domain, "example.com");
+  EXPECT_EQ(a.value.created_at.time_since_epoch().count(), kStart);
+  EXPECT_EQ(a.value.expire_at - a.value.created_at, 600s);
+  EXPECT_FALSE(a.value.token.empty());
+  EXPECT_NE(a.value.address, b.value.address);
+  EXPECT_NE(a.value.id, b.value.id);
+}
+
+TEST(Store, SwitchMovesMailboxAndItsMessagesToNewIdAndAddress) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  ASSERT_FALSE(deliver(store, message("Before switch"), {box.address}));
+  auto switched = store.switch_mailbox(kAlice, box.address, "Demo123", "EXAMPLE.org");
+  ASSERT_TRUE(switched.ok()) << switched.reason;
+  EXPECT_EQ(switched.value.address, "demo123@example.org");
+  EXPECT_EQ(switched.value.domain, "example.org");
+  EXPECT_NE(switched.value.id, box.id);
+  EXPECT_EQ(switched.value.expire_at, box.expire_at);
+  EXPECT_EQ(store.list_messages(kAlice, box.address).status, Status::kNotFound);
+  auto list = store.list_messages(kAlice, "demo123@example.org");
+  ASSERT_TRUE(list.ok());
+  ASSERT_THAT(list.value.messages, SizeIs(1));
+  EXPECT_EQ(list.value.messages[0].message->subject, "Before switch");
+  EXPECT_TRUE(store.read_message(kAlice, list.value.messages[0].message->id).ok());
+}
+
+TEST(Store, SwitchToAnAddressTakenByAnyAccountConflicts) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto bobs = store.create_mailbox(kBob).value;
+  ASSERT_TRUE(store.switch_mailbox(kBob, bobs.address, "taken", "example.com").ok());
+  auto alices = store.create_mailbox(kAlice).value;
+  auto r = store.switch_mailbox(kAlice, alices.address, "TAKEN", "example.com");
+  EXPECT_EQ(r.status, Status::kConflict);
+  EXPECT_THAT(r.reason, ::testing::HasSubstr("taken@example.com"));
+}
+
+TEST(Store, SwitchRejectsInvalidUsernameAndUnknownDomain) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  EXPECT_EQ(store.switch_mailbox(kAlice, box.address, "", "example.com").status, Status::kInvalid);
+  EXPECT_EQ(store.switch_mailbox(kAlice, box.address, "a b", "example.com").status,
+            Status::kInvalid);
+  EXPECT_EQ(store.switch_mailbox(kAlice, box.address, std::string(65, 'a'), "example.com").status,
+            Status::kInvalid);
+  EXPECT_EQ(store.switch_mailbox(kAlice, box.address, "ok", "elsewhere.net").status,
+            Status::kInvalid);
+  EXPECT_TRUE(store.switch_mailbox(kAlice, box.address, std::string(64, 'a'), "example.com").ok());
+}
+
+TEST(Store, DeleteMailboxRemovesItAndItsMessages) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  ASSERT_FALSE(deliver(store, message("Gone soon"), {box.address}));
+  auto id = store.list_messages(kAlice, box.address).value.messages.at(0).message->id;
+  EXPECT_EQ(store.delete_mailbox(kAlice, box.address), Status::kOk);
+  EXPECT_EQ(store.list_messages(kAlice, box.address).status, Status::kNotFound);
+  EXPECT_EQ(store.read_message(kAlice, id).status, Status::kNotFound);
+  EXPECT_EQ(store.delete_mailbox(kAlice, box.address), Status::kNotFound);
+  EXPECT_FALSE(store.accepts_recipient(box.address));
+}
+
+TEST(Store, ListsDeliveredMessagesWithDecodedFields) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  ASSERT_FALSE(deliver(store, message("=?UTF-8?B?V2VsY29tZSDinJM=?=", "Hello from the inbox."),
+                       {box.address}));
+  auto list = store.list_messages(kAlice, box.address);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list.value.mailbox, box.address);
+  ASSERT_THAT(list.value.messages, SizeIs(1));
+  const auto& v = list.value.messages[0];
+  EXPECT_FALSE(v.seen);
+  EXPECT_EQ(v.message->subject, "Welcome \xE2\x9C\x93");
+  EXPECT_EQ(v.message->from_name, "Example Sender");
+  EXPECT_EQ(v.message->from_email, "hello@example.org");
+  EXPECT_EQ(v.message->to, box.address);
+  EXPECT_FALSE(v.message->html);
+  EXPECT_THAT(v.message->content, ::testing::HasSubstr("Hello from the inbox."));
+  EXPECT_THAT(v.message->id, MatchesRegex("[A-Za-z0-9]{46}"));
+  EXPECT_EQ(v.message->received_at.time_since_epoch().count(), kStart);
+}
+
+TEST(Store, ReadingMarksMessageSeen) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  ASSERT_FALSE(deliver(store, message("Read me"), {box.address}));
+  auto id = store.list_messages(kAlice, box.address).value.messages.at(0).message->id;
+  auto read = store.read_message(kAlice, id);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read.value.seen);
+  EXPECT_TRUE(store.list_messages(kAlice, box.address).value.messages.at(0).seen);
+}
+
+TEST(Store, KeepsAttachmentsAndFindsThemByName) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  ASSERT_FALSE(deliver(store, message_with_attachment(), {box.address}));
+  auto v = store.list_messages(kAlice, box.address).value.messages.at(0);
+  EXPECT_TRUE(v.message->html);
+  auto a = store.attachment(kAlice, v.message->id, "file.txt");
+  ASSERT_TRUE(a.ok()) << a.reason;
+  EXPECT_EQ(a.value.attachment().data, "hello world");
+  EXPECT_EQ(a.value.attachment().content_type, "text/plain");
+  EXPECT_EQ(store.attachment(kAlice, v.message->id, "other.txt").status, Status::kNotFound);
+}
+
+TEST(Store, ExpiredMailboxIsNotFoundEverywhereAndRefusesMail) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  ASSERT_FALSE(deliver(store, message("Before expiry"), {box.address}));
+  auto id = store.list_messages(kAlice, box.address).value.messages.at(0).message->id;
+  clock.advance(600s);
+  EXPECT_EQ(store.list_messages(kAlice, box.address).status, Status::kNotFound);
+  EXPECT_EQ(store.read_message(kAlice, id).status, Status::kNotFound);
+  EXPECT_EQ(store.delete_message(kAlice, id), Status::kNotFound);
+  EXPECT_EQ(store.delete_mailbox(kAlice, box.address), Status::kNotFound);
+  EXPECT_EQ(store.switch_mailbox(kAlice, box.address, "later", "example.com").status,
+            Status::kNotFound);
+  EXPECT_FALSE(store.accepts_recipient(box.address));
+  store.purge_expired();
+  EXPECT_EQ(store.stats().mailboxes, 0u);
+  EXPECT_EQ(store.stats().messages, 0u);
+}
+
+TEST(Store, AnotherAccountsMailboxesAndMessagesAreNotFound) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  ASSERT_FALSE(deliver(store, message_with_attachment(), {box.address}));
+  auto id = store.list_messages(kAlice, box.address).value.messages.at(0).message->id;
+  EXPECT_EQ(store.list_messages(kBob, box.address).status, Status::kNotFound);
+  EXPECT_EQ(store.read_message(kBob, id).status, Status::kNotFound);
+  EXPECT_EQ(store.attachment(kBob, id, "file.txt").status, Status::kNotFound);
+  EXPECT_EQ(store.delete_message(kBob, id), Status::kNotFound);
+  EXPECT_EQ(store.delete_mailbox(kBob, box.address), Status::kNotFound);
+  EXPECT_EQ(store.switch_mailbox(kBob, box.address, "stolen", "example.com").status,
+            Status::kNotFound);
+  EXPECT_EQ(store.inject(kBob, box.address, message("x")).status, Status::kNotFound);
+  // Untouched for its owner, and still unseen.
+  auto list = store.list_messages(kAlice, box.address);
+  ASSERT_TRUE(list.ok());
+  ASSERT_THAT(list.value.messages, SizeIs(1));
+  EXPECT_FALSE(list.value.messages[0].seen);
+}
+
+TEST(Store, DeliverySkipsUnknownRecipientsAndStoresOneCopyPerMailbox) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto a = store.create_mailbox(kAlice).value;
+  auto b = store.create_mailbox(kBob).value;
+  ASSERT_FALSE(deliver(store, message("To both"), {a.address, "nobody@example.com", b.address}));
+  auto la = store.list_messages(kAlice, a.address).value.messages;
+  auto lb = store.list_messages(kBob, b.address).value.messages;
+  ASSERT_THAT(la, SizeIs(1));
+  ASSERT_THAT(lb, SizeIs(1));
+  EXPECT_NE(la[0].message->id, lb[0].message->id);
+  EXPECT_EQ(lb[0].message->to, b.address);
+}
+
+TEST(Store, ConcurrentDeliveriesAreAllCommittedInArrivalOrder) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  constexpr int kThreads = 8, kEach = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i)
+        if (deliver(store, message("m" + std::to_string(t) + "-" + std::to_string(i)),
+                    {box.address}))
+          ++failures;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  auto list = store.list_messages(kAlice, box.address).value.messages;
+  ASSERT_THAT(list, SizeIs(kThreads * kEach));
+  EXPECT_TRUE(std::is_sorted(list.begin(), list.end(), [](const auto& x, const auto& y) {
+    return x.message->seq < y.message->seq;
+  }));
+}
+
+TEST(Store, MessagesAfterReturnsOnlyNewerMessages) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  ASSERT_FALSE(deliver(store, message("first"), {box.address}));
+  auto first = store.list_messages(kAlice, box.address).value.messages.at(0).message;
+  EXPECT_THAT(store.messages_after(kAlice, box.address, first->seq).value.messages, IsEmpty());
+  ASSERT_FALSE(deliver(store, message("second"), {box.address}));
+  auto newer = store.messages_after(kAlice, box.address, first->seq).value.messages;
+  ASSERT_THAT(newer, SizeIs(1));
+  EXPECT_EQ(newer[0].message->subject, "second");
+}
+
+TEST(Store, WatcherIsWokenAfterTheCommitThatAddsAMessage) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  std::promise<std::size_t> woken;
+  auto id = store.watch(kAlice, box.address, [&] {
+    // Woken after the commit: the message is already visible.
+    woken.set_value(store.list_messages(kAlice, box.address).value.messages.size());
+  });
+  ASSERT_NE(id, 0u);
+  EXPECT_EQ(store.watch(kBob, box.address, [] {}), 0u);
+  ASSERT_FALSE(deliver(store, message("wake up"), {box.address}));
+  auto f = woken.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(f.get(), 1u);
+}
+
+TEST(Store, InjectStoresThroughTheDeliveryPathAndReturnsTheId) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  auto id = store.inject(kAlice, box.address, message("Injected"));
+  ASSERT_TRUE(id.ok()) << id.reason;
+  auto read = store.read_message(kAlice, id.value);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read.value.message->subject, "Injected");
+}
+
+TEST(Store, QuotaCountsPerAccountAndResetsAtStartOfNextMonth) {
+  FakeClock clock;
+  Store store(options(clock));
+  EXPECT_EQ(store.quota(kAlice).used, 0);
+  store.count_call(kAlice);
+  auto q = store.count_call(kAlice);
+  EXPECT_EQ(q.used, 2);
+  EXPECT_EQ(q.remaining(), 3);
+  EXPECT_EQ(q.limit, 5);
+  EXPECT_EQ(tempmail::detail::format_iso8601(q.reset), "2026-07-01T00:00:00+00:00");
+  EXPECT_EQ(store.quota(kBob).used, 0);
+  for (int i = 0; i < 3; ++i) store.count_call(kAlice);
+  EXPECT_TRUE(store.quota(kAlice).exhausted());
+  clock.advance(std::chrono::days{3});  // 2026-07-01: a new month
+  EXPECT_EQ(store.quota(kAlice).used, 0);
+}
+
+TEST(Store, RestartWithFileDatabaseKeepsMailboxesMessagesSeenFlagsAndQuota) {
+  TempDir dir;
+  FakeClock clock;
+  const auto db = dir.path() / "store.db";
+  MailboxRecord box;
+  std::string seen_id, unseen_id;
+  {
+    Store store(options(clock, db));
+    box = store.create_mailbox(kAlice).value;
+    ASSERT_FALSE(deliver(store, message_with_attachment(), {box.address}));
+    ASSERT_FALSE(deliver(store, message("Second"), {box.address}));
+    auto list = store.list_messages(kAlice, box.address).value.messages;
+    seen_id = list.at(0).message->id;
+    unseen_id = list.at(1).message->id;
+    ASSERT_TRUE(store.read_message(kAlice, seen_id).ok());
+    store.count_call(kAlice);
+  }
+  Store store(options(clock, db));
+  auto list = store.list_messages(kAlice, box.address);
+  ASSERT_TRUE(list.ok());
+  ASSERT_THAT(list.value.messages, SizeIs(2));
+  EXPECT_EQ(list.value.messages[0].message->id, seen_id);
+  EXPECT_TRUE(list.value.messages[0].seen);
+  EXPECT_FALSE(list.value.messages[1].seen);
+  EXPECT_EQ(store.attachment(kAlice, seen_id, "file.txt").value.attachment().data, "hello world");
+  EXPECT_EQ(store.quota(kAlice).used, 1);
+  EXPECT_TRUE(store.accepts_recipient(box.address));
+  // New messages continue the sequence.
+  ASSERT_FALSE(deliver(store, message("Third"), {box.address}));
+  auto all = store.list_messages(kAlice, box.address).value.messages;
+  ASSERT_THAT(all, SizeIs(3));
+  EXPECT_GT(all[2].message->seq, all[1].message->seq);
+  // Ids are never reused after a restart.
+  EXPECT_GT(store.create_mailbox(kAlice).value.id, box.id);
+}
+
+TEST(Store, StopFailsLaterDeliveries) {
+  FakeClock clock;
+  Store store(options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  store.stop();
+  EXPECT_EQ(deliver(store, message("late"), {box.address}), std::errc::operation_canceled);
+}
+
+TEST(Store, RefusesADatabaseFromANewerVersion) {
+  TempDir dir;
+  FakeClock clock;
+  const auto db = dir.path() / "newer.db";
+  { Store store(options(clock, db)); }
+  {
+    Database raw(db);
+    raw.exec("UPDATE schema_version SET version = 99");
+  }
+  EXPECT_THROW(
+      {
+        try {
+          Store store(options(clock, db));
+        } catch (const std::runtime_error& e) {
+          EXPECT_THAT(e.what(), ::testing::HasSubstr("schema version 99"));
+          throw;
+        }
+      },
+      std::runtime_error);
+}
+
+}  // namespace
+}  // namespace tempmail::local::detail

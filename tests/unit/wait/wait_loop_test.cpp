@@ -1,0 +1,289 @@
+// The wait loop against a simulated mailbox and an instant clock: every
+// timing claim here is about simulated time, so the tests run in microseconds.
+#include "wait/wait_loop.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <optional>
+
+namespace tempmail::detail {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using steady = std::chrono::steady_clock;
+
+constexpr std::string_view kAddress = "box@example.com";
+
+Message make_message(std::string id, std::string subject, std::string from = "app@myapp.test") {
+  return Message{.id = std::move(id),
+                 .subject = std::move(subject),
+                 .from_name = "My App",
+                 .from_email = std::move(from),
+                 .to = std::string(kAddress),
+                 .received_at = std::chrono::sys_seconds{std::chrono::seconds{1'800'000'000}},
+                 .content = "<p>hello</p>"};
+}
+
+// A mailbox whose messages appear at given simulated times; the clock moves
+// only when the loop sleeps.
+class SimulatedMailbox : public WaitDriver {
+ public:
+  void arrive_at(steady::duration when, Message m) { arrivals_.push_back({when, std::move(m)}); }
+  /// Makes the next list calls fail with `error` (thrown by the function).
+  void fail_next(int times, std::function<void()> error) {
+    failures_left_ = times;
+    failure_ = std::move(error);
+  }
+
+  MessageList list(const std::string& address, const CallOptions& options) override {
+    poll_times.push_back(elapsed());
+    last_call = options;
+    if (failures_left_ > 0) {
+      --failures_left_;
+      failure_();
+    }
+    MessageList out{.mailbox = address};
+    for (const auto& [when, m] : arrivals_)
+      if (when <= elapsed()) out.messages.push_back(m);
+    // The API does not define the order: answer newest first to prove it does not matter.
+    std::reverse(out.messages.begin(), out.messages.end());
+    return out;
+  }
+  steady::time_point now() override { return start_ + elapsed_; }
+  std::chrono::system_clock::time_point system_now() override {
+    return std::chrono::system_clock::time_point{std::chrono::seconds{1'800'000'000}} + elapsed_;
+  }
+  void sleep_until(steady::time_point when) override {
+    ASSERT_GE(when, now()) << "the loop asked to sleep into the past";
+    elapsed_ = when - start_;
+  }
+  double random_unit() override { return random; }
+
+  steady::duration elapsed() const { return elapsed_; }
+
+  std::vector<steady::duration> poll_times;
+  std::optional<CallOptions> last_call;
+  double random = 0.5;
+
+ private:
+  steady::time_point start_ = steady::time_point{} + 1000h;
+  steady::duration elapsed_{};
+  std::vector<std::pair<steady::duration, Message>> arrivals_;
+  int failures_left_ = 0;
+  std::function<void()> failure_;
+};
+
+class WaitLoopTest : public ::testing::Test {
+ protected:
+  std::vector<Message> wait(const MessagePredicate& p, std::chrono::milliseconds timeout,
+                            std::size_t count = 1, WaitOptions options = {}) {
+    return wait_loop(box, std::string(kAddress), p, count, timeout, options, memory, report);
+  }
+
+  SimulatedMailbox box;
+  std::vector<Message> seen;
+  std::vector<std::string> returned;
+  WaitMemory memory{.seen = seen, .returned = returned};
+  WaitReport report;
+};
+
+MessagePredicate subject_is(std::string s) {
+  return MessagePredicate([s](const Message& m) { return m.subject == s; },
+                          "has subject \"" + s + "\"");
+}
+
+TEST_F(WaitLoopTest, ReturnsAMessageAlreadyThereOnTheFirstPoll) {
+  box.arrive_at(0s, make_message("a", "Verify your email"));
+  auto got = wait(subject_is("Verify your email"), 30s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].id, "a");
+  EXPECT_EQ(report.polls, 1);
+  EXPECT_EQ(box.elapsed(), 0s);
+}
+
+TEST_F(WaitLoopTest, BacksOffExponentiallyBetweenPolls) {
+  box.random = 0.0;  // no jitter: delays are exactly 250ms * 1.8^n
+  box.arrive_at(2s, make_message("a", "Hi"));
+  wait(MessagePredicate::any(), 30s);
+  ASSERT_GE(box.poll_times.size(), 4u);
+  EXPECT_EQ(box.poll_times[0], 0ms);
+  EXPECT_EQ(box.poll_times[1], 250ms);
+  EXPECT_EQ(box.poll_times[2], 250ms + 450ms);
+  EXPECT_EQ(box.poll_times[3], 250ms + 450ms + 810ms);
+}
+
+TEST_F(WaitLoopTest, NeverSleepsPastTheDeadlineAndPollsOnceMoreAtIt) {
+  EXPECT_THROW(wait(MessagePredicate::any(), 3s), WaitTimeout);
+  EXPECT_EQ(box.elapsed(), 3s);
+  EXPECT_EQ(box.poll_times.back(), 3s);
+  for (auto t : box.poll_times) EXPECT_LE(t, 3s);
+}
+
+TEST_F(WaitLoopTest, FindsAMessageThatArrivesJustBeforeTheDeadline) {
+  box.arrive_at(2999ms, make_message("late", "Hi"));
+  EXPECT_EQ(wait(MessagePredicate::any(), 3s).at(0).id, "late");
+}
+
+TEST_F(WaitLoopTest, ReturnsEachMessageAtMostOnce) {
+  box.arrive_at(0s, make_message("signup", "Verify"));
+  box.arrive_at(5s, make_message("reset", "Reset your password"));
+  EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "signup");
+  EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "reset");
+  EXPECT_THROW(wait(MessagePredicate::any(), 1s), WaitTimeout);
+}
+
+TEST_F(WaitLoopTest, WaitForCountReturnsMessagesInArrivalOrder) {
+  auto first = make_message("one", "1");
+  auto second = make_message("two", "2");
+  second.received_at = first.received_at + 1s;
+  box.arrive_at(1s, first);
+  box.arrive_at(4s, second);
+  auto got = wait(MessagePredicate::any(), 30s, 2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, "one");
+  EXPECT_EQ(got[1].id, "two");
+}
+
+TEST_F(WaitLoopTest, PassesItsDeadlineToTheClientAndDoesNotLetItRetry) {
+  box.arrive_at(0s, make_message("a", "Hi"));
+  wait(MessagePredicate::any(), 10s);
+  ASSERT_TRUE(box.last_call.has_value());
+  EXPECT_EQ(box.last_call->retry, RetryPolicy::none());
+  ASSERT_TRUE(box.last_call->deadline.has_value());
+  EXPECT_EQ(*box.last_call->deadline, box.now() + 10s + kFinalPollGrace);
+}
+
+TEST_F(WaitLoopTest, PollCountGrowsWithTheLogarithmOfTheWait) {
+  // Worst case for the default policy: jitter shortening every delay fully.
+  box.random = 0.999;
+  std::vector<int> polls;
+  for (auto t : {500ms, 2000ms, 5000ms, 15000ms, 60000ms}) {
+    SimulatedMailbox fresh;
+    fresh.random = 0.999;
+    fresh.arrive_at(t, make_message("m", "Hi"));
+    std::vector<Message> s;
+    std::vector<std::string> r;
+    WaitMemory mem{.seen = s, .returned = r};
+    WaitReport rep;
+    wait_loop(fresh, "box@example.com", MessagePredicate::any(), 1, 120s, {}, mem, rep);
+    polls.push_back(rep.polls);
+  }
+  EXPECT_THAT(polls, ElementsAre(::testing::Le(4), ::testing::Le(6), ::testing::Le(8),
+                                 ::testing::Le(9), ::testing::Le(12)));
+}
+
+TEST_F(WaitLoopTest, RetriesTransientErrorsInsideTheDeadline) {
+  box.arrive_at(0s, make_message("a", "Hi"));
+  box.fail_next(2, [] { throw ServerError("502 from the gateway", 502, "", "GET /api/messages"); });
+  EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "a");
+  EXPECT_EQ(report.polls, 3);
+  EXPECT_EQ(report.errors, 2);
+}
+
+TEST_F(WaitLoopTest, FailsAtOnceOnAnAuthenticationError) {
+  box.fail_next(1, [] { throw AuthError("401", 401, "bad key", "GET /api/messages"); });
+  EXPECT_THROW(wait(MessagePredicate::any(), 30s), AuthError);
+  EXPECT_EQ(box.poll_times.size(), 1u);
+}
+
+TEST_F(WaitLoopTest, WaitsForAQuotaResetThatComesBeforeTheDeadline) {
+  box.arrive_at(0s, make_message("a", "Hi"));
+  const auto reset = std::chrono::sys_seconds{std::chrono::seconds{1'800'000'000 + 5}};
+  box.fail_next(1, [&] {
+    throw QuotaExceededError("429", "quota", "GET /api/messages", std::nullopt, reset);
+  });
+  EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "a");
+  EXPECT_EQ(box.poll_times.at(1), 5s);
+}
+
+TEST_F(WaitLoopTest, FailsAtOnceWhenTheQuotaResetsAfterTheDeadline) {
+  const auto reset = std::chrono::sys_seconds{std::chrono::seconds{1'800'000'000 + 3600}};
+  box.fail_next(1, [&] {
+    throw QuotaExceededError("429", "Monthly quota exhausted", "GET /api/messages", std::nullopt,
+                             reset);
+  });
+  try {
+    wait(MessagePredicate::any(), 30s);
+    FAIL() << "expected QuotaExceededError";
+  } catch (const QuotaExceededError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("quota is exhausted"), HasSubstr("box@example.com"),
+                                HasSubstr("resets at 2027-01-15T09:00:00+00:00"),
+                                HasSubstr("Monthly quota exhausted")));
+    EXPECT_EQ(e.retry_at(), reset);
+  }
+  EXPECT_EQ(box.elapsed(), 0s);
+}
+
+TEST_F(WaitLoopTest, TimeoutReportSaysWhatArrivedAndWhyItDidNotMatch) {
+  box.arrive_at(1s, make_message("n", "Weekly newsletter", "news@shop.test"));
+  MessagePredicate wants_verify(
+      [](const Message& m, std::ostream* why) {
+        if (why) *why << "whose subject \"" << m.subject << "\" lacks \"Verify\"";
+        return m.subject.find("Verify") != std::string::npos;
+      },
+      [](std::ostream* os) { *os << "has a subject containing \"Verify\""; });
+  try {
+    wait(wants_verify, 10s);
+    FAIL() << "expected WaitTimeout";
+  } catch (const WaitTimeout& e) {
+    const std::string text = e.what();
+    EXPECT_THAT(text, HasSubstr("Timed out after 10.0 s waiting for a message in "
+                                "box@example.com that has a subject containing \"Verify\""));
+    EXPECT_THAT(text, HasSubstr(std::to_string(e.report().polls) + " polls"));
+    EXPECT_THAT(text, HasSubstr("1 message arrived, none matched:"));
+    EXPECT_THAT(text, HasSubstr("1. from \"My App\" <news@shop.test> at "));
+    EXPECT_THAT(text, HasSubstr("subject \"Weekly newsletter\""));
+    EXPECT_THAT(text, HasSubstr("whose subject \"Weekly newsletter\" lacks \"Verify\""));
+    EXPECT_EQ(e.report().seen.size(), 1u);
+  }
+}
+
+TEST_F(WaitLoopTest, TimeoutReportSaysWhenNothingArrived) {
+  try {
+    wait(MessagePredicate::any(), 2s);
+    FAIL() << "expected WaitTimeout";
+  } catch (const WaitTimeout& e) {
+    EXPECT_THAT(e.what(), HasSubstr("No message arrived."));
+  }
+}
+
+TEST_F(WaitLoopTest, TimeoutReportMarksMessagesReturnedBefore) {
+  box.arrive_at(0s, make_message("a", "Verify"));
+  wait(MessagePredicate::any(), 1s);
+  try {
+    wait(MessagePredicate::any(), 1s);
+    FAIL() << "expected WaitTimeout";
+  } catch (const WaitTimeout& e) {
+    EXPECT_THAT(e.what(), HasSubstr("all returned by an earlier wait"));
+    EXPECT_THAT(e.what(), HasSubstr("(already returned by an earlier wait)"));
+  }
+}
+
+TEST_F(WaitLoopTest, ReportsProgressAfterEveryPoll) {
+  box.random = 0.0;
+  box.arrive_at(1s, make_message("a", "Hi"));
+  std::vector<WaitProgress> progress;
+  WaitOptions options{.on_poll = [&](const WaitProgress& p) { progress.push_back(p); }};
+  wait(MessagePredicate::any(), 30s, 1, options);
+  ASSERT_EQ(progress.size(), static_cast<std::size_t>(report.polls));
+  EXPECT_EQ(progress.front().messages_seen, 0u);
+  EXPECT_EQ(progress.back().messages_seen, 1u);
+  EXPECT_EQ(progress.back().matched, 1u);
+  EXPECT_EQ(progress[1].elapsed, 250ms);
+}
+
+TEST(MessagePredicate, WrapsAPlainCallableWithADescription) {
+  MessagePredicate p([](const Message& m) { return m.html; }, "is HTML");
+  EXPECT_TRUE(p.matches(Message{.html = true}));
+  EXPECT_FALSE(p.matches(Message{.html = false}));
+  EXPECT_EQ(p.description(), "is HTML");
+  EXPECT_EQ(p.explain(Message{}), "");
+}
+
+}  // namespace
+}  // namespace tempmail::detail
