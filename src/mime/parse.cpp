@@ -366,4 +366,10 @@ ParsedMessage parse_message(std::string_view raw) {
   return out;
 }
 
+std::string extension_of(std::string_view name) {
+  const auto dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot + 1 == name.size()) return {};
+  return lower(std::string(name.substr(dot + 1)));
+}
+
 }  // namespace tempmail::detail

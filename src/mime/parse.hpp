@@ -32,6 +32,10 @@ struct ParsedMessage {
   [[nodiscard]] const std::string& content() const { return html.empty() ? text : html; }
 };
 
+/// The extension the API lists for an attachment name: what follows the last
+/// '.', lower-cased; empty when there is none ("report.PDF" -> "pdf").
+std::string extension_of(std::string_view name);
+
 /// Never throws on bad input: a message GMime cannot make sense of is kept as
 /// well as possible (at worst, its whole raw text as the text body).
 ParsedMessage parse_message(std::string_view raw);

@@ -17,6 +17,7 @@
 
 #include "common/redact.hpp"
 #include "common/time.hpp"
+#include "mime/parse.hpp"
 
 #ifndef TEMPMAIL_VERSION
 #define TEMPMAIL_VERSION "unknown"
@@ -102,16 +103,6 @@ std::string origin(const Request& req, const Context& ctx) {
   return ctx.base_url;
 }
 
-std::string extension_of(std::string_view name) {
-  auto dot = name.rfind('.');
-  if (dot == std::string_view::npos || dot + 1 == name.size()) return {};
-  std::string ext(name.substr(dot + 1));
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  });
-  return ext;
-}
-
 std::string pct(std::string_view s) {
   return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
@@ -122,7 +113,7 @@ json::object message_json(const MessageView& view, const std::string& origin) {
   for (const auto& a : m.attachments) {
     attachments.push_back(
         json::object{{"name", a.name},
-                     {"extension", extension_of(a.name)},
+                     {"extension", tempmail::detail::extension_of(a.name)},
                      {"size", static_cast<std::int64_t>(a.data.size())},
                      {"url", origin + "/api/messages/" + m.id + "/attachments/" + pct(a.name)}});
   }
