@@ -112,6 +112,19 @@ class Client {
   std::uint64_t download_attachment(std::string_view message_id, std::string_view name,
                                     std::ostream& out, CallOptions opts = {});
 
+  /// Local-server extension (`GET /_local/wait`, not part of the hosted API):
+  /// waits up to `hold` for the mailbox to hold a message newer than message
+  /// `after_id` (any message when empty) and returns the newer ones, oldest
+  /// first (possibly none, when `hold` passed). Not counted in the quota.
+  /// Returns nullopt when the server does not offer it; see `supports_long_poll()`.
+  [[nodiscard]] std::optional<MessageList> long_poll(std::string_view email,
+                                                     std::string_view after_id,
+                                                     std::chrono::milliseconds hold,
+                                                     CallOptions opts = {});
+  /// Whether the server offers `long_poll` (the local server does, the hosted
+  /// service does not): asked once with `GET /_local/health`, then remembered.
+  [[nodiscard]] bool supports_long_poll();
+
   /// The quota headers of the latest response that carried them (from any thread).
   [[nodiscard]] std::optional<Quota> last_quota() const;
   /// The options in use; `api_key` is included, so do not print them.

@@ -86,6 +86,7 @@ class Mailbox {
   bool owned_ = true;
   std::vector<Message> seen_;          // arrival order, each id once
   std::vector<std::string> returned_;  // ids returned by a wait
+  std::string cursor_;                 // newest id a long-poll reported
   WaitReport last_report_;
 };
 

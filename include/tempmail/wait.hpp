@@ -81,6 +81,10 @@ struct WaitProgress {
 /// How a wait polls.
 struct WaitOptions {
   ExponentialBackoff backoff = kDefaultWaitBackoff;
+  /// Use the server's long-poll when it offers one (the local server does):
+  /// the wait then costs one call and returns as soon as the message is
+  /// stored. The hosted service has none; there the wait polls with `backoff`.
+  bool long_poll = true;
   /// Called after every poll (e.g. to show progress); must not throw.
   std::function<void(const WaitProgress&)> on_poll{};
 };
@@ -100,7 +104,8 @@ struct WaitReport {
   std::size_t matched = 0;       ///< how many were found (all of them on success)
   std::chrono::milliseconds timeout{0};
   std::chrono::milliseconds waited{0};
-  int polls = 0;       ///< list calls made (each one API call)
+  int polls = 0;       ///< API calls made (list calls, or long-polls)
+  bool long_poll = false;  ///< the wait used the server's long-poll
   int errors = 0;      ///< polls that failed with a transient error and were retried
   std::string last_error;  ///< what the last failed poll said
   std::vector<Seen> seen;

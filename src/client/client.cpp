@@ -1,5 +1,6 @@
 #include "tempmail/client.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -27,6 +28,7 @@ struct Call {
   std::string target;
   std::string endpoint;  // the template, "DELETE /api/emails/{email}"
   bool attachment = false;
+  std::chrono::milliseconds hold{0};  // a long-poll: how long the server may wait
 };
 
 // A body destination that can be restarted before a retry (or not).
@@ -72,6 +74,8 @@ struct Client::Impl {
   detail::Transport transport;
   mutable std::mutex quota_mutex;
   std::optional<Quota> quota;
+  // Whether the server has /_local/wait: 0 not asked yet, 1 yes, 2 no.
+  std::atomic<int> long_poll_support{0};
 
   detail::ErrorContext context(const Call& call, std::string note = {}) const {
     return {.endpoint = call.endpoint,
@@ -95,7 +99,8 @@ struct Client::Impl {
     const detail::HttpRequest request{
         .method = call.method,
         .target = call.target,
-        .body_limit = call.attachment ? options.max_attachment_bytes : options.max_response_bytes};
+        .body_limit = call.attachment ? options.max_attachment_bytes : options.max_response_bytes,
+        .hold = call.hold};
     const Clock::time_point first_try = Clock::now();
     for (int attempt = 1;; ++attempt) {
       detail::Failure failure;
@@ -316,6 +321,41 @@ std::uint64_t Client::download_attachment(std::string_view message_id, std::stri
                   },
                   {}};
   return impl_->execute(call, opts, &sink).streamed;
+}
+
+bool Client::supports_long_poll() {
+  int known = impl_->long_poll_support.load();
+  if (known != 0) return known == 1;
+  const Call call{Method::kGet, detail::make_target({"_local", "health"}), "GET /_local/health"};
+  bool yes = false;
+  try {
+    impl_->json_call(call, {.retry = RetryPolicy::none()}, detail::decode_ack);
+    yes = true;
+  } catch (const HttpError&) {
+    // Any HTTP answer but a local server's health report: not offered.
+  } catch (const DecodeError&) {
+  }
+  // A transport error propagates and nothing is remembered: ask again next time.
+  impl_->long_poll_support.store(yes ? 1 : 2);
+  return yes;
+}
+
+std::optional<MessageList> Client::long_poll(std::string_view email, std::string_view after_id,
+                                             std::chrono::milliseconds hold, CallOptions opts) {
+  require_text(email, "long_poll", "email");
+  if (hold.count() < 0) throw std::invalid_argument("Client::long_poll: hold must not be negative");
+  if (!supports_long_poll()) return std::nullopt;
+  const std::string ms = std::to_string(hold.count());
+  const Call call{.method = Method::kGet,
+                  .target = after_id.empty()
+                                ? detail::make_target({"_local", "wait"},
+                                                      {{"email", email}, {"timeout", ms}})
+                                : detail::make_target({"_local", "wait"}, {{"email", email},
+                                                                           {"after", after_id},
+                                                                           {"timeout", ms}}),
+                  .endpoint = "GET /_local/wait?email={email}&after={id}&timeout={ms}",
+                  .hold = hold};
+  return impl_->json_call(call, opts, detail::decode_message_list);
 }
 
 std::optional<Quota> Client::last_quota() const {

@@ -420,7 +420,7 @@ HttpResponse Transport::perform(const HttpRequest& request,
   for (int round = 0;; ++round) {
     bool keep_alive = false;
     bool call_binds = false;
-    const Clock::time_point d = bounded(o.request_timeout, call_binds);
+    const Clock::time_point d = bounded(o.request_timeout + request.hold, call_binds);
     try {
       HttpResponse response = connection->exchange(request, d, call_binds, sink, keep_alive);
       if (keep_alive) give_back(std::move(connection));

@@ -26,6 +26,9 @@ struct HttpRequest {
   Method method = Method::kGet;
   std::string target;  ///< already percent-encoded: "/api/messages?email=a%2Bb@example.com"
   std::size_t body_limit = 0;
+  /// How long the server may hold the request before it answers (a long-poll):
+  /// added to ClientOptions::request_timeout for this request.
+  std::chrono::milliseconds hold{0};
 };
 
 struct HttpResponse {

@@ -44,6 +44,7 @@ Mailbox::Mailbox(Mailbox&& other) noexcept
       owned_(std::exchange(other.owned_, false)),
       seen_(std::move(other.seen_)),
       returned_(std::move(other.returned_)),
+      cursor_(std::move(other.cursor_)),
       last_report_(std::move(other.last_report_)) {}
 
 Mailbox& Mailbox::operator=(Mailbox&& other) noexcept {
@@ -55,6 +56,7 @@ Mailbox& Mailbox::operator=(Mailbox&& other) noexcept {
     owned_ = std::exchange(other.owned_, false);
     seen_ = std::move(other.seen_);
     returned_ = std::move(other.returned_);
+    cursor_ = std::move(other.cursor_);
     last_report_ = std::move(other.last_report_);
   }
   return *this;
@@ -81,7 +83,7 @@ void Mailbox::remove() {
 std::vector<Message> Mailbox::run_wait(const MessagePredicate& predicate, std::size_t count,
                                        std::chrono::milliseconds timeout) {
   detail::ClientWaitDriver driver(*client_);
-  detail::WaitMemory memory{.seen = seen_, .returned = returned_};
+  detail::WaitMemory memory{.seen = seen_, .returned = returned_, .cursor = cursor_};
   return detail::wait_loop(driver, info_.email, predicate, count, timeout, wait_options_, memory,
                            last_report_);
 }

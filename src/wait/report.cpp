@@ -35,7 +35,8 @@ std::string WaitReport::to_string() const {
   else
     os << wanted_count << " messages";
   os << " in " << mailbox << " that " << wanted << " (" << polls
-     << (polls == 1 ? " poll" : " polls");
+     << (long_poll ? (polls == 1 ? " long-poll" : " long-polls")
+                   : (polls == 1 ? " poll" : " polls"));
   if (errors > 0) os << ", " << errors << " failed";
   os << ").";
   if (wanted_count > 1) os << " " << matched << " of " << wanted_count << " matched.";

@@ -64,6 +64,12 @@ std::string quota_message(const WaitReport& report, const QuotaExceededError& e,
 MessageList ClientWaitDriver::list(const std::string& address, const CallOptions& options) {
   return client_.messages(address, options);
 }
+std::optional<MessageList> ClientWaitDriver::long_poll(const std::string& address,
+                                                       const std::string& after_id,
+                                                       milliseconds hold,
+                                                       const CallOptions& options) {
+  return client_.long_poll(address, after_id, hold, options);
+}
 steady::time_point ClientWaitDriver::now() { return steady::now(); }
 std::chrono::system_clock::time_point ClientWaitDriver::system_now() {
   return std::chrono::system_clock::now();
@@ -84,15 +90,40 @@ std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
   const auto start = driver.now();
   const auto deadline = start + timeout;
   int attempt = 0;
+  // Long-poll until the server turns out not to offer it; then poll the list.
+  bool try_long_poll = options.long_poll;
 
   while (true) {
     const CallOptions call{.deadline = std::max(driver.now(), deadline) + kFinalPollGrace,
                            .retry = RetryPolicy::none()};
     bool polled = false;
-    ++report.polls;
+    bool held = false;  // a long-poll answered: no backoff before the next call
     try {
-      remember_new(driver.list(address, call), memory.seen);
-      polled = true;
+      if (try_long_poll) {
+        // Rounded up: a hold of 0 ms with time left would spin until the deadline.
+        const auto hold = std::clamp(std::chrono::ceil<milliseconds>(deadline - driver.now()),
+                                     milliseconds{0}, kMaxLongPollHold);
+        ++report.polls;
+        std::optional<MessageList> got = driver.long_poll(address, memory.cursor, hold, call);
+        if (got) {
+          report.long_poll = polled = held = true;
+          if (!got->messages.empty()) memory.cursor = got->messages.back().id;
+          remember_new(*got, memory.seen);
+        } else {
+          --report.polls;  // only the discovery: not a poll of the mailbox
+          try_long_poll = false;
+        }
+      }
+      if (!try_long_poll) {
+        ++report.polls;
+        remember_new(driver.list(address, call), memory.seen);
+        polled = true;
+      }
+    } catch (const NotFoundError&) {
+      // The message the cursor names was deleted: start again from everything.
+      if (!try_long_poll || memory.cursor.empty()) throw;
+      memory.cursor.clear();
+      continue;
     } catch (const QuotaExceededError& e) {
       // Wait for the reset only when it comes before the deadline.
       auto retry_at = e.retry_at();
@@ -145,6 +176,7 @@ std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
 
     const auto now = driver.now();
     if (now >= deadline) break;
+    if (held) continue;
     const auto next = std::min(now + options.backoff.delay(attempt++, driver.random_unit()), deadline);
     driver.sleep_until(next);
   }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,11 @@ class WaitDriver {
   virtual ~WaitDriver() = default;
   /// One list call (the loop passes its deadline and no retries: it retries itself).
   virtual MessageList list(const std::string& address, const CallOptions& options) = 0;
+  /// The server's long-poll (`Client::long_poll`); nullopt when it has none.
+  virtual std::optional<MessageList> long_poll(const std::string& address,
+                                               const std::string& after_id,
+                                               std::chrono::milliseconds hold,
+                                               const CallOptions& options) = 0;
   virtual std::chrono::steady_clock::time_point now() = 0;
   virtual std::chrono::system_clock::time_point system_now() = 0;
   virtual void sleep_until(std::chrono::steady_clock::time_point when) = 0;
@@ -31,6 +37,9 @@ class ClientWaitDriver final : public WaitDriver {
  public:
   explicit ClientWaitDriver(Client& client) : client_(client) {}
   MessageList list(const std::string& address, const CallOptions& options) override;
+  std::optional<MessageList> long_poll(const std::string& address, const std::string& after_id,
+                                       std::chrono::milliseconds hold,
+                                       const CallOptions& options) override;
   std::chrono::steady_clock::time_point now() override;
   std::chrono::system_clock::time_point system_now() override;
   void sleep_until(std::chrono::steady_clock::time_point when) override;
@@ -44,7 +53,11 @@ class ClientWaitDriver final : public WaitDriver {
 struct WaitMemory {
   std::vector<Message>& seen;          // arrival order, each id once
   std::vector<std::string>& returned;  // ids a wait has returned
+  std::string& cursor;                 // the newest id a long-poll reported
 };
+
+/// The longest a single long-poll is asked to hold (the server allows 300 s).
+inline constexpr std::chrono::milliseconds kMaxLongPollHold{60000};
 
 /// Adds the messages of `list` not seen before to `seen`, oldest first (the API
 /// does not define the list's order; ties keep the server's order).

@@ -191,3 +191,45 @@ TEST(ClientAgainstLocalServerKeys, DoNotSeeAnotherKeysMailbox) {
 
 }  // namespace
 }  // namespace tempmail
+
+namespace tempmail {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ClientLongPoll : public ::testing::Test {
+ protected:
+  local::Server server_;
+  Client client_{{.base_url = server_.base_url(), .api_key = server_.api_key()}};
+};
+
+TEST_F(ClientLongPoll, TheLocalServerOffersIt) { EXPECT_TRUE(client_.supports_long_poll()); }
+
+TEST_F(ClientLongPoll, AnswersEmptyWhenTheHoldPasses) {
+  const MailboxInfo box = client_.create_mailbox();
+  auto got = client_.long_poll(box.email, "", 50ms);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->messages.empty());
+}
+
+TEST_F(ClientLongPoll, ReturnsAMessageDeliveredWhileItHolds) {
+  const MailboxInfo box = client_.create_mailbox();
+  auto sender = test::start_process(
+      {"swaks", "--server", server_.smtp_host() + ":" + std::to_string(server_.smtp_port()),
+       "--from", "app@myapp.test", "--to", box.email, "--header", "Subject: held", "--hide-all"});
+  const auto before = client_.last_quota();
+  auto got = client_.long_poll(box.email, "", 20s);
+  ASSERT_TRUE(got.has_value());
+  ASSERT_EQ(got->messages.size(), 1u);
+  EXPECT_EQ(got->messages[0].subject, "held");
+  EXPECT_TRUE(sender.get().ok());
+  // Only messages newer than the cursor come back.
+  auto none = client_.long_poll(box.email, got->messages[0].id, 0ms);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->messages.empty());
+  // Not counted in the quota.
+  EXPECT_EQ(client_.last_quota(), before);
+}
+
+}  // namespace
+}  // namespace tempmail

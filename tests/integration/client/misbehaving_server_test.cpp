@@ -110,6 +110,18 @@ TEST(ClientOverHttp, SendsEachEndpointWithItsMethodAndEncodedTarget) {
   EXPECT_EQ(server.requests()[0].header("Content-Length"), "0");
 }
 
+TEST(ClientOverHttp, FindsOnceThatAServerWithoutLocalExtrasHasNoLongPoll) {
+  // The hosted API answers /_local/health like any unknown path.
+  MisbehavingServer server(
+      {Step::respond(testing::http_response(404, "<html>Not Found</html>", "text/html"))});
+  Client client(options_for(server));
+  EXPECT_FALSE(client.supports_long_poll());
+  EXPECT_EQ(client.long_poll("box@example.com", "", 1s), std::nullopt);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);  // asked once, remembered
+  EXPECT_EQ(requests[0].target, "/_local/health");
+}
+
 TEST(ClientOverHttp, ReusesAKeepAliveConnection) {
   MisbehavingServer server({Step::respond(ok(kDomainsBody)), Step::respond(ok(kDomainsBody))});
   Client client(options_for(server));

@@ -54,6 +54,37 @@ class SimulatedMailbox : public WaitDriver {
     std::reverse(out.messages.begin(), out.messages.end());
     return out;
   }
+  // Holds like the local server: answers with the messages newer than
+  // `after_id` as soon as there are any, or empty when `hold` has passed.
+  std::optional<MessageList> long_poll(const std::string& address, const std::string& after_id,
+                                       std::chrono::milliseconds hold,
+                                       const CallOptions& options) override {
+    if (!offers_long_poll) return std::nullopt;
+    last_call = options;
+    long_poll_afters.push_back(after_id);
+    poll_times.push_back(elapsed());
+    if (failures_left_ > 0) {
+      --failures_left_;
+      failure_();
+    }
+    const auto until = elapsed_ + hold - answers_early_by;
+    while (true) {
+      MessageList out{.mailbox = address};
+      bool past_cursor = after_id.empty();
+      for (const auto& [when, m] : arrivals_) {
+        if (when > elapsed_) break;
+        if (past_cursor) out.messages.push_back(m);
+        if (m.id == after_id) past_cursor = true;
+      }
+      if (!past_cursor) throw NotFoundError("404", 404, "no such message", "GET /_local/wait");
+      if (!out.messages.empty() || elapsed_ >= until) return out;
+      // Jump to the next arrival or the end of the hold.
+      auto next = until;
+      for (const auto& [when, m] : arrivals_)
+        if (when > elapsed_) next = std::min(next, when);
+      elapsed_ = next;
+    }
+  }
   steady::time_point now() override { return start_ + elapsed_; }
   std::chrono::system_clock::time_point system_now() override {
     return std::chrono::system_clock::time_point{std::chrono::seconds{1'800'000'000}} + elapsed_;
@@ -67,8 +98,12 @@ class SimulatedMailbox : public WaitDriver {
   steady::duration elapsed() const { return elapsed_; }
 
   std::vector<steady::duration> poll_times;
+  std::vector<std::string> long_poll_afters;
   std::optional<CallOptions> last_call;
   double random = 0.5;
+  bool offers_long_poll = false;
+  /// A server (or clock) that ends a hold a little early.
+  steady::duration answers_early_by{};
 
  private:
   steady::time_point start_ = steady::time_point{} + 1000h;
@@ -88,7 +123,8 @@ class WaitLoopTest : public ::testing::Test {
   SimulatedMailbox box;
   std::vector<Message> seen;
   std::vector<std::string> returned;
-  WaitMemory memory{.seen = seen, .returned = returned};
+  std::string cursor;
+  WaitMemory memory{.seen = seen, .returned = returned, .cursor = cursor};
   WaitReport report;
 };
 
@@ -168,7 +204,8 @@ TEST_F(WaitLoopTest, PollCountGrowsWithTheLogarithmOfTheWait) {
     fresh.arrive_at(t, make_message("m", "Hi"));
     std::vector<Message> s;
     std::vector<std::string> r;
-    WaitMemory mem{.seen = s, .returned = r};
+    std::string c;
+    WaitMemory mem{.seen = s, .returned = r, .cursor = c};
     WaitReport rep;
     wait_loop(fresh, "box@example.com", MessagePredicate::any(), 1, 120s, {}, mem, rep);
     polls.push_back(rep.polls);
@@ -275,6 +312,87 @@ TEST_F(WaitLoopTest, ReportsProgressAfterEveryPoll) {
   EXPECT_EQ(progress.back().messages_seen, 1u);
   EXPECT_EQ(progress.back().matched, 1u);
   EXPECT_EQ(progress[1].elapsed, 250ms);
+}
+
+class LongPollTest : public WaitLoopTest {
+ protected:
+  void SetUp() override { box.offers_long_poll = true; }
+};
+
+TEST_F(LongPollTest, ReturnsAsSoonAsTheMessageArrivesWithOneCall) {
+  box.arrive_at(7300ms, make_message("a", "Verify"));
+  auto got = wait(MessagePredicate::any(), 30s);
+  EXPECT_EQ(got.at(0).id, "a");
+  EXPECT_EQ(box.elapsed(), 7300ms);  // no backoff lag
+  EXPECT_EQ(report.polls, 1);
+  EXPECT_TRUE(report.long_poll);
+}
+
+TEST_F(LongPollTest, SkipsMessagesThatDoNotMatchAndHoldsAgainFromTheNewest) {
+  box.arrive_at(1s, make_message("news", "Newsletter"));
+  box.arrive_at(4s, make_message("verify", "Verify"));
+  auto got = wait(subject_is("Verify"), 30s);
+  EXPECT_EQ(got.at(0).id, "verify");
+  EXPECT_EQ(box.elapsed(), 4s);
+  EXPECT_EQ(report.polls, 2);
+  EXPECT_THAT(box.long_poll_afters, ElementsAre("", "news"));
+}
+
+TEST_F(LongPollTest, KeepsTheAtMostOnceRuleAcrossWaits) {
+  box.arrive_at(0s, make_message("signup", "Verify"));
+  box.arrive_at(3s, make_message("reset", "Reset"));
+  EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "signup");
+  EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "reset");
+  EXPECT_EQ(box.elapsed(), 3s);
+}
+
+TEST_F(LongPollTest, TimesOutAtTheDeadlineWithTheSameReport) {
+  box.arrive_at(1s, make_message("n", "Newsletter", "news@shop.test"));
+  try {
+    wait(subject_is("Verify"), 10s);
+    FAIL() << "expected WaitTimeout";
+  } catch (const WaitTimeout& e) {
+    EXPECT_EQ(box.elapsed(), 10s);
+    EXPECT_THAT(e.what(), HasSubstr("Timed out after 10.0 s"));
+    EXPECT_THAT(e.what(), HasSubstr("(2 long-polls)"));
+    EXPECT_THAT(e.what(), HasSubstr("1 message arrived, none matched"));
+  }
+}
+
+TEST_F(LongPollTest, DoesNotSpinWhenAHoldEndsAFractionOfAMillisecondEarly) {
+  box.answers_early_by = std::chrono::microseconds(400);
+  EXPECT_THROW(wait(MessagePredicate::any(), 2s), WaitTimeout);
+  EXPECT_LE(report.polls, 3);
+}
+
+TEST_F(LongPollTest, StartsAgainFromEverythingWhenTheCursorMessageWasDeleted) {
+  cursor = "deleted-id";
+  box.arrive_at(0s, make_message("a", "Hi"));
+  EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "a");
+  EXPECT_THAT(box.long_poll_afters, ElementsAre("deleted-id", ""));
+}
+
+TEST_F(LongPollTest, PollsTheListWhenTheServerHasNoLongPoll) {
+  box.offers_long_poll = false;
+  box.arrive_at(1s, make_message("a", "Hi"));
+  EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "a");
+  EXPECT_FALSE(report.long_poll);
+  EXPECT_GT(report.polls, 1);
+}
+
+TEST_F(LongPollTest, CanBeTurnedOff) {
+  box.arrive_at(1s, make_message("a", "Hi"));
+  wait(MessagePredicate::any(), 30s, 1, WaitOptions{.long_poll = false});
+  EXPECT_FALSE(report.long_poll);
+  EXPECT_TRUE(box.long_poll_afters.empty());
+}
+
+TEST_F(LongPollTest, BacksOffAfterATransientError) {
+  box.random = 0.0;
+  box.arrive_at(0s, make_message("a", "Hi"));
+  box.fail_next(1, [] { throw ServerError("503", 503, "", "GET /_local/wait"); });
+  EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "a");
+  EXPECT_EQ(box.poll_times.at(1), 250ms);
 }
 
 TEST(MessagePredicate, WrapsAPlainCallableWithADescription) {
