@@ -4,6 +4,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "tempmail/extract.hpp"
+
 namespace tempmail::gtest {
 namespace {
 
@@ -80,7 +82,12 @@ void MailboxTest::save_artifacts(const std::filesystem::path& dir) {
   for (const auto& m : all) {
     const std::string stem = (n < 9 ? "0" : "") + std::to_string(n + 1) + "-" + safe_name(m.id);
     ++n;
-    write_file(dir / (stem + (m.html ? ".html" : ".txt")), m.content);
+    if (m.html) {
+      write_file(dir / (stem + ".html"), m.content);
+      write_file(dir / (stem + ".txt"), visible_text(m));  // what a person sees
+    } else {
+      write_file(dir / (stem + ".txt"), m.content);
+    }
     write_file(dir / (stem + ".json"), to_json(m));
     index += stem + ": from " + m.from_email + ", subject \"" + m.subject + "\"\n";
   }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <sstream>
 
@@ -103,6 +104,33 @@ TEST_F(SignupTest, ATimedOutWaitSaysWhatArrivedAndWhyItDidNotMatch) {
   }
 }
 
+class ChosenAddressTest : public tempmail::gtest::MailboxTest {
+ protected:
+  tempmail::MailboxOptions mailbox_options() const override {
+    return {.username = "signup-" + std::to_string(::getpid())};
+  }
+};
+
+TEST_F(ChosenAddressTest, GivesTheMailboxTheAddressAskedFor) {
+  EXPECT_EQ(mailbox().address(), "signup-" + std::to_string(::getpid()) + "@example.com");
+  send(mailbox().address(), "Verify your email", "<p>Code 123456</p>");
+  EXPECT_THAT(mailbox().wait_for(HasOtp("123456"), 30s), HasSubject("Verify your email"));
+}
+
+TEST(MailboxTestSharding, ShardsOfOneBinaryNeverSeeEachOthersMail) {
+  // Two shards of this binary at once, each with its own mailboxes.
+  std::vector<std::future<tempmail::test::ProcessResult>> shards;
+  for (int i = 0; i < 2; ++i)
+    shards.push_back(tempmail::test::start_process(
+        {"/proc/self/exe", "--gtest_filter=SignupTest.*"},
+        {.environment = {"GTEST_TOTAL_SHARDS=2", "GTEST_SHARD_INDEX=" + std::to_string(i)}}));
+  for (auto& shard : shards) {
+    auto result = shard.get();
+    EXPECT_TRUE(result.ok()) << result.describe();
+    EXPECT_THAT(result.out, HasSubstr("[  PASSED  ]"));
+  }
+}
+
 // Not run on its own: the test below runs it in a child process to check what
 // a failing test leaves behind.
 TEST_F(SignupTest, DISABLED_FailsOnPurpose) {
@@ -125,12 +153,20 @@ TEST(MailboxTestOnFailure, WritesArtifactsRecordsTheAddressAndCanKeepTheMailbox)
 
   const auto case_dir = dir / "SignupTest.DISABLED_FailsOnPurpose";
   ASSERT_TRUE(std::filesystem::exists(case_dir / "index.txt")) << result.describe();
-  int html = 0, json = 0;
+  int html = 0, text = 0, json = 0;
   for (const auto& entry : std::filesystem::directory_iterator(case_dir)) {
     html += entry.path().extension() == ".html";
     json += entry.path().extension() == ".json";
+    if (entry.path().extension() == ".txt" && entry.path().filename() != "index.txt") {
+      ++text;
+      std::ifstream t(entry.path());
+      std::stringstream visible;
+      visible << t.rdbuf();
+      EXPECT_EQ(visible.str(), "Your code is 482913");
+    }
   }
   EXPECT_EQ(html, 1);
+  EXPECT_EQ(text, 1);
   EXPECT_EQ(json, 1);
 
   std::ifstream in(xml);
