@@ -10,6 +10,24 @@
 #include "tempmail/client.hpp"
 #include "tempmail/local/server.hpp"
 
+// An email with an HTML body and a text attachment (headers after To:, then the body).
+constexpr const char* kMessage =
+    "From: My App <hello@myapp.test>\r\n"
+    "Subject: Verify your email\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=b1\r\n"
+    "\r\n"
+    "--b1\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n"
+    "\r\n"
+    "<p>Your code is <b>482913</b>.</p>\r\n"
+    "--b1\r\n"
+    "Content-Type: text/plain; name=\"terms.txt\"\r\n"
+    "Content-Disposition: attachment; filename=\"terms.txt\"\r\n"
+    "\r\n"
+    "Be nice.\r\n"
+    "--b1--\r\n";
+
 int main() try {
   using namespace std::chrono_literals;
 
@@ -23,30 +41,15 @@ int main() try {
             << " s)\n";
 
   examples::send_mail(server.smtp_host(), server.smtp_port(), "hello@myapp.test", {box.email},
-                      "From: My App <hello@myapp.test>\r\n"
-                      "To: " + box.email + "\r\n"
-                      "Subject: Verify your email\r\n"
-                      "MIME-Version: 1.0\r\n"
-                      "Content-Type: multipart/mixed; boundary=b1\r\n"
-                      "\r\n"
-                      "--b1\r\n"
-                      "Content-Type: text/html; charset=utf-8\r\n"
-                      "\r\n"
-                      "<p>Your code is <b>482913</b>.</p>\r\n"
-                      "--b1\r\n"
-                      "Content-Type: text/plain; name=\"terms.txt\"\r\n"
-                      "Content-Disposition: attachment; filename=\"terms.txt\"\r\n"
-                      "\r\n"
-                      "Be nice.\r\n"
-                      "--b1--\r\n");
+                      "To: " + box.email + "\r\n" + kMessage);
   std::cout << "sent a message over SMTP\n";
 
   // The server stores a message before it answers 250, so it is listed now.
   tempmail::MessageList list = client.messages(box.email);
   if (list.messages.empty()) throw std::runtime_error("the message did not arrive");
   const tempmail::Message& msg = list.messages.front();
-  std::cout << "received \"" << msg.subject << "\" from " << msg.from_name << " <"
-            << msg.from_email << ">: " << msg.content << "\n";
+  std::cout << "received \"" << msg.subject << "\" from " << msg.from_name << " <" << msg.from_email
+            << ">: " << msg.content << "\n";
 
   tempmail::Message read = client.message(msg.id);
   std::cout << "read it (seen: " << (read.is_seen ? "yes" : "no") << ")\n";

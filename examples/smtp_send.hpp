@@ -1,12 +1,15 @@
 // A deliberately small SMTP client for the examples: the kind of code an
 // application under test uses to send its verification email. Blocking POSIX
-// sockets, one message per connection, every reply checked.
+// sockets with a timeout on every read and write, one message per connection,
+// every reply checked. (A real application would use a mail library or relay.)
 #pragma once
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -16,21 +19,29 @@ namespace examples {
 
 class SmtpConnection {
  public:
-  SmtpConnection(const std::string& host, std::uint16_t port) {
+  SmtpConnection(const std::string& host, std::uint16_t port,
+                 std::chrono::seconds timeout = std::chrono::seconds(30)) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
     if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0)
       throw std::runtime_error("smtp: cannot resolve " + host);
+    const timeval tv{.tv_sec = static_cast<time_t>(timeout.count()), .tv_usec = 0};
     for (addrinfo* a = res; a != nullptr && fd_ < 0; a = a->ai_next) {
       fd_ = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-      if (fd_ >= 0 && ::connect(fd_, a->ai_addr, a->ai_addrlen) != 0) {
+      if (fd_ < 0) continue;
+      // A stalled server makes send/recv fail after `timeout` instead of hanging.
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      if (::connect(fd_, a->ai_addr, a->ai_addrlen) != 0) {
         ::close(fd_);
         fd_ = -1;
       }
     }
     freeaddrinfo(res);
-    if (fd_ < 0) throw std::runtime_error("smtp: cannot connect to " + host + ":" + std::to_string(port));
+    if (fd_ < 0)
+      throw std::runtime_error("smtp: cannot connect to " + host + ":" + std::to_string(port) +
+                               "; is the SMTP server running there?");
   }
   ~SmtpConnection() {
     if (fd_ >= 0) ::close(fd_);
@@ -52,7 +63,7 @@ class SmtpConnection {
     std::size_t sent = 0;
     while (sent < data.size()) {
       ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("smtp: connection lost while sending");
+      if (n <= 0) throw std::runtime_error("smtp: connection lost (or timed out) while sending");
       sent += static_cast<std::size_t>(n);
     }
   }
@@ -77,7 +88,9 @@ class SmtpConnection {
       }
       char chunk[4096];
       ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n <= 0) throw std::runtime_error("smtp: connection closed by the server");
+      if (n <= 0)
+        throw std::runtime_error(n == 0 ? "smtp: connection closed by the server"
+                                        : "smtp: no reply from the server (timed out)");
       buffer_.append(chunk, static_cast<std::size_t>(n));
     }
   }
@@ -99,7 +112,8 @@ inline void send_mail(const std::string& host, std::uint16_t port, const std::st
   std::size_t start = 0;
   while (start < message.size()) {
     std::size_t eol = message.find("\r\n", start);
-    std::string line = message.substr(start, eol == std::string::npos ? std::string::npos : eol - start);
+    std::string line =
+        message.substr(start, eol == std::string::npos ? std::string::npos : eol - start);
     if (!line.empty() && line[0] == '.') body += '.';
     body += line + "\r\n";
     if (eol == std::string::npos) break;

@@ -46,6 +46,11 @@ struct MailboxInfo {
   bool operator==(const MailboxInfo&) const = default;
 };
 
+/// The API's JSON for the plan (the `data` object of the domains endpoint).
+std::string to_json(const DomainList& domains);
+/// The API's JSON for a mailbox (the `data` object of create and switch).
+std::string to_json(const MailboxInfo& mailbox);
+
 void PrintTo(const Domain& domain, std::ostream* os);
 void PrintTo(const MailboxInfo& mailbox, std::ostream* os);
 

@@ -51,6 +51,8 @@ struct MessageList {
 
 /// The message as the API's JSON object (the list endpoint's element).
 std::string to_json(const Message& message);
+/// The list endpoint's whole body: {"status": true, "mailbox": ..., "messages": [...]}.
+std::string to_json(const MessageList& list);
 
 /// GoogleTest-friendly printers (found by ADL): one readable line each.
 void PrintTo(const Attachment& attachment, std::ostream* os);

@@ -66,5 +66,14 @@ namespace tempmail {
 std::string to_json(const Message& message) {
   return boost::json::serialize(detail::to_api_json(message));
 }
+std::string to_json(const MessageList& list) {
+  return boost::json::serialize(detail::to_api_json(list));
+}
+std::string to_json(const DomainList& domains) {
+  return boost::json::serialize(detail::to_api_json(domains));
+}
+std::string to_json(const MailboxInfo& mailbox) {
+  return boost::json::serialize(detail::to_api_json(mailbox));
+}
 
 }  // namespace tempmail

@@ -10,3 +10,4 @@ cmake -S "$source_dir/tests/consumer/project" -B "$work/build" -G Ninja \
   -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/build" >/dev/null
 "$work/build/consumer"
+env -u TEMPMAIL_API_KEY "$work/build/consumer_test"

@@ -1,0 +1,73 @@
+// What every subcommand of the `tempmail` command line shares: exit codes, the
+// global options, the client they make, and JSON output. stdout carries one
+// JSON document (or, where documented, plain values or bytes); everything
+// meant for people goes to stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <boost/json/value.hpp>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tempmail/client.hpp"
+#include "tempmail/message.hpp"
+
+namespace tempmail::cli {
+
+/// The process exit codes pipelines rely on (README.md, "The tempmail command").
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,     ///< anything not listed below
+  kExitUsage = 2,     ///< bad arguments or options, no API key
+  kExitAuth = 3,      ///< AuthError (401), PermissionError (403)
+  kExitTimeout = 4,   ///< WaitTimeout
+  kExitQuota = 5,     ///< QuotaExceededError (429)
+  kExitNotFound = 6,  ///< NotFoundError (404)
+};
+
+/// The command was called wrongly (exit 2). `what()` says what and how to fix it.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The command ran but could not give what was asked, e.g. no code in the
+/// message (exit 1). `what()` is shown as it is.
+class CommandFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// `--base-url` and `--api-key`, completed from the environment after parsing.
+struct GlobalOptions {
+  std::string base_url;
+  std::string api_key;
+};
+
+/// A client for the global options. Throws UsageError when there is no API key.
+[[nodiscard]] Client make_client(const GlobalOptions& global);
+
+/// A subcommand: CLI11 fills its arguments, `run` does the work once parsing
+/// succeeded. `run` writes to stdout only after the work succeeded.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<void()> run;
+};
+using Commands = std::vector<Command>;
+
+void add_mailbox_commands(CLI::App& app, const GlobalOptions& global, Commands& commands);
+void add_message_commands(CLI::App& app, const GlobalOptions& global, Commands& commands);
+void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& commands);
+void add_extract_command(CLI::App& app, Commands& commands);
+
+/// Writes `doc` and a newline to stdout and flushes.
+void print_json(const boost::json::value& doc);
+/// The API's JSON object of a message (`tempmail::to_json`).
+[[nodiscard]] boost::json::value message_json(const Message& message);
+
+/// `text` with every occurrence of each non-empty secret replaced by "[REDACTED]".
+[[nodiscard]] std::string hide_secrets(std::string text, const std::vector<std::string>& secrets);
+
+}  // namespace tempmail::cli

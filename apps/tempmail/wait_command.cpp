@@ -1,0 +1,309 @@
+// wait: poll a mailbox until messages matching --subject/--from/--body arrive,
+// then print them (JSON), or just their code, link or id for a shell variable.
+#include <unistd.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <stop_token>
+#include <thread>
+
+#include "common.hpp"
+#include "duration.hpp"
+#include "extraction_json.hpp"
+#include "tempmail/extract.hpp"
+#include "tempmail/mailbox.hpp"
+
+namespace tempmail::cli {
+namespace {
+
+namespace json = boost::json;
+
+struct WaitArgs {
+  std::string email;
+  std::optional<std::string> subject;
+  std::optional<std::string> from;
+  std::optional<std::string> body;
+  std::string timeout = "60s";
+  std::size_t count = 1;
+  std::string print;
+  bool json = false;
+};
+
+// One condition of the predicate: a pattern searched in one aspect of a message.
+struct Condition {
+  std::string what;     // "subject", "sender", "body"
+  std::string pattern;  // as given, for the words
+  std::regex regex;
+  // The texts the pattern is searched in; any may match.
+  std::function<std::vector<std::string>(const Message&)> texts;
+};
+
+Condition make_condition(const std::string& option, std::string what, const std::string& pattern,
+                         std::function<std::vector<std::string>(const Message&)> texts) {
+  try {
+    return Condition{std::move(what), pattern, std::regex(pattern, std::regex::ECMAScript),
+                     std::move(texts)};
+  } catch (const std::regex_error& e) {
+    throw UsageError(option + ": '" + pattern + "' is not a valid regular expression (" + e.what() +
+                     "); the syntax is ECMAScript, as in JavaScript");
+  }
+}
+
+std::string sender_text(const Message& m) {
+  return m.from_name.empty() ? "<" + m.from_email + ">" : m.from_name + " <" + m.from_email + ">";
+}
+
+// The text a person sees, shortened for an explanation.
+std::string excerpt(const std::string& text) {
+  constexpr std::size_t kMax = 80;
+  std::string out;
+  for (char c : text) {
+    if (out.size() == kMax) return out + "...";
+    const bool space = c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// All conditions must hold. Described as "has subject matching /Verify/ and
+// sender matching /@app\.test$/"; a message that fails is explained per
+// condition ("whose subject "Sale" does not match /Verify/").
+MessagePredicate make_predicate(const WaitArgs& args) {
+  auto conditions = std::make_shared<std::vector<Condition>>();
+  if (args.subject)
+    conditions->push_back(
+        make_condition("--subject", "subject", *args.subject,
+                       [](const Message& m) { return std::vector<std::string>{m.subject}; }));
+  if (args.from)
+    conditions->push_back(make_condition("--from", "sender", *args.from, [](const Message& m) {
+      return std::vector<std::string>{m.from_email, sender_text(m)};
+    }));
+  if (args.body)
+    conditions->push_back(make_condition("--body", "body", *args.body, [](const Message& m) {
+      return std::vector<std::string>{visible_text(m)};
+    }));
+  if (conditions->empty()) return MessagePredicate::any();
+
+  auto match = [conditions](const Message& m, std::ostream* explain) {
+    bool all = true;
+    bool first_failure = true;
+    for (const Condition& c : *conditions) {
+      const std::vector<std::string> texts = c.texts(m);
+      bool found = false;
+      std::string error;
+      for (const auto& text : texts) {
+        try {
+          found = found || std::regex_search(text, c.regex);
+        } catch (const std::regex_error& e) {
+          error = e.what();  // too complex for this text: counts as no match
+        }
+      }
+      if (found) continue;
+      all = false;
+      if (explain == nullptr) break;
+      *explain << (first_failure ? "whose " : ", and whose ") << c.what;
+      if (c.what == "body")
+        *explain << " \"" << excerpt(texts.front()) << "\"";
+      else
+        *explain << " \"" << texts.back() << "\"";
+      *explain << " does not match /" << c.pattern << "/";
+      if (!error.empty()) *explain << " (the pattern failed on it: " << error << ")";
+      first_failure = false;
+    }
+    return all;
+  };
+  auto describe = [conditions](std::ostream* os) {
+    *os << "has ";
+    for (std::size_t i = 0; i < conditions->size(); ++i) {
+      const Condition& c = (*conditions)[i];
+      *os << (i == 0 ? "" : " and ") << c.what << " matching /" << c.pattern << "/";
+    }
+  };
+  return MessagePredicate(std::move(match), std::move(describe));
+}
+
+// "\r"-updated progress on stderr, only when stderr is a terminal. The line is
+// redrawn several times a second, not only after each poll: a long-poll can
+// hold for many seconds, and a frozen clock looks like a hang.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string mailbox)
+      : enabled_(isatty(STDERR_FILENO) == 1), mailbox_(std::move(mailbox)) {
+    if (enabled_) ticker_ = std::jthread([this](std::stop_token stop) { tick(stop); });
+  }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  ~ProgressLine() { finish(); }
+
+  [[nodiscard]] bool enabled() const { return enabled_; }
+
+  // From WaitOptions::on_poll: must not throw.
+  void update(const WaitProgress& p) noexcept {
+    std::lock_guard lock(mutex_);
+    polls_ = p.polls;
+    messages_seen_ = p.messages_seen;
+    draw_locked();
+  }
+
+  // Stops the redrawing and ends the line, so what follows starts on its own.
+  void finish() noexcept {
+    if (ticker_.joinable()) {
+      ticker_.request_stop();
+      wake_.notify_all();
+      ticker_.join();
+    }
+    std::lock_guard lock(mutex_);
+    if (!shown_) return;
+    draw_locked();
+    std::fputs("\n", stderr);
+    std::fflush(stderr);
+    shown_ = false;
+  }
+
+ private:
+  void tick(std::stop_token stop) {
+    std::unique_lock lock(mutex_);
+    while (!stop.stop_requested()) {
+      draw_locked();
+      wake_.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
+    }
+  }
+
+  void draw_locked() noexcept {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    char line[512];
+    std::snprintf(line, sizeof line, "\rtempmail: waiting for %s: %.1f s, %d %s, %zu %s seen\x1b[K",
+                  mailbox_.c_str(), elapsed, polls_, polls_ == 1 ? "poll" : "polls", messages_seen_,
+                  messages_seen_ == 1 ? "message" : "messages");
+    std::fputs(line, stderr);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+
+  const bool enabled_;
+  const std::string mailbox_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  int polls_ = 0;
+  std::size_t messages_seen_ = 0;
+  bool shown_ = false;
+  std::jthread ticker_;  // last: joined before the members it uses are destroyed
+};
+
+// --print otp / --print link / --print id: one line a message, or CommandFailed
+// naming the message that has no (unambiguous) value.
+std::string printed_values(const std::vector<Message>& messages, const std::string& what) {
+  std::string out;
+  for (const Message& m : messages) {
+    if (what == "id") {
+      out += m.id + "\n";
+      continue;
+    }
+    const Extraction x = extract(m);
+    const std::string which = "message " + m.id + " (subject \"" + m.subject + "\")";
+    if (what == "otp") {
+      if (!x.otp.code) throw CommandFailed(which + ": " + describe_otp_failure(x.otp));
+      out += *x.otp.code + "\n";
+    } else {
+      if (!x.verification_link) throw CommandFailed(which + ": " + describe_link_failure(x));
+      out += x.verification_link->url + "\n";
+    }
+  }
+  return out;
+}
+
+json::value output_json(const std::vector<Message>& messages, const WaitArgs& args) {
+  json::array items;
+  for (const Message& m : messages) {
+    if (!args.json) {
+      items.push_back(message_json(m));
+      continue;
+    }
+    json::object item{{"message", message_json(m)}};
+    for (auto& [key, value] : extraction_json(extract(m))) item.emplace(key, value);
+    items.push_back(std::move(item));
+  }
+  if (args.count == 1) return std::move(items.front());
+  return items;
+}
+
+void run_wait(const GlobalOptions& global, const WaitArgs& args) {
+  const MessagePredicate predicate = make_predicate(args);  // bad patterns before any call
+  const std::chrono::milliseconds timeout = *parse_duration(args.timeout);
+  Client client = make_client(global);
+
+  ProgressLine progress(args.email);
+  WaitOptions options;
+  if (progress.enabled())
+    options.on_poll = [&progress](const WaitProgress& p) { progress.update(p); };
+  Mailbox box = Mailbox::attach(client, args.email, options);
+  // On an exception the progress line's destructor ends the line before the error is shown.
+  const std::vector<Message> messages = args.count == 1
+                                            ? std::vector<Message>{box.wait_for(predicate, timeout)}
+                                            : box.wait_for_count(predicate, args.count, timeout);
+  progress.finish();
+
+  if (!args.print.empty()) {
+    std::cout << printed_values(messages, args.print) << std::flush;
+    return;
+  }
+  print_json(output_json(messages, args));
+}
+
+}  // namespace
+
+void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& commands) {
+  auto args = std::make_shared<WaitArgs>();
+  auto* sub = app.add_subcommand(
+      "wait", "Wait for messages that match, then print them, their code, link or id");
+  sub->add_option("EMAIL", args->email, "the mailbox's address")->required();
+  sub->add_option("--subject", args->subject, "the subject matches this regular expression")
+      ->type_name("RE");
+  sub->add_option("--from", args->from,
+                  "the sender (\"user@host\" or \"Name <user@host>\") matches this regular "
+                  "expression")
+      ->type_name("RE");
+  sub->add_option("--body", args->body,
+                  "the visible text of the body matches this regular expression")
+      ->type_name("RE");
+  sub->add_option("--timeout", args->timeout, "give up after this long (30s, 2m, 1m30s, 500ms)")
+      ->check(duration_validator())
+      ->type_name("DURATION")
+      ->capture_default_str();
+  sub->add_option("--count", args->count, "wait for this many matching messages")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000}))
+      ->type_name("N")
+      ->capture_default_str();
+  auto* print = sub->add_option("--print", args->print,
+                                "print only the one-time code, the verification link or the "
+                                "message id (one line a message)")
+                    ->check(CLI::IsMember({"otp", "link", "id"}))
+                    ->type_name("WHAT");
+  sub->add_flag("--json", args->json,
+                "print each message with what was extracted from it (otp, otp_candidates, "
+                "verification_link, links)")
+      ->excludes(print);
+  sub->footer(
+      "Patterns are ECMAScript regular expressions searched anywhere in the text (anchor with\n"
+      "^ and $); every one given must match. Messages returned before are not returned again\n"
+      "by the same call. Output: the message's JSON (--count N > 1: an array of N); with\n"
+      "--json {\"message\": {...}, \"otp\", \"otp_candidates\", \"verification_link\", \"links\"}\n"
+      "(an array with --count N > 1); with --print one plain line a message. Exit 4 on\n"
+      "timeout, with a report of every message that arrived and why it did not match.\n"
+      "Example: CODE=$(tempmail wait \"$BOX\" --subject 'Verify' --print otp --timeout 2m)");
+  commands.push_back({sub, [&global, args] { run_wait(global, *args); }});
+}
+
+}  // namespace tempmail::cli
