@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   std::string tls_cert;
   std::string tls_key;
   std::size_t threads = 2;
+  bool fsync = false;
   app.add_option("--http", http_listen, "HOST:PORT for the API (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--smtp", smtp_listen, "HOST:PORT for SMTP (port 0: any free port)")
@@ -80,6 +81,9 @@ int main(int argc, char** argv) {
                   ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  app.add_flag("--fsync", fsync,
+               "with --db: flush each commit to disk before answering 250 (survives power "
+               "loss; without it acknowledged mail survives kill -9 and crashes)");
   app.add_option("--threads", threads, "I/O threads")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -107,6 +111,7 @@ int main(int argc, char** argv) {
   options.tls_cert_file = tls_cert;
   options.tls_key_file = tls_key;
   options.threads = threads;
+  options.fsync = fsync;
   std::optional<tempmail::local::Server> server;
   try {
     if (!domains.empty()) {

@@ -96,7 +96,7 @@ std::string make_target(std::initializer_list<std::string_view> segments,
       target += urls::encode(segment, kSegmentChars);
     }
   }
-  if (target.empty()) target = "/";
+  if (target.empty()) target.push_back('/');  // not = "/": g++ 12 -O3 -Wrestrict false positive
   char separator = '?';
   for (const auto& [key, value] : query) {
     target += separator;

@@ -37,7 +37,7 @@ std::optional<sys_seconds> make_time(int y, int mo, int d, int h, int mi, int se
 
 // "YYYY-MM-DD?HH:MM:SS" where ? is `sep`; advances pos past the seconds.
 std::optional<sys_seconds> parse_date_time(std::string_view s, std::size_t& pos, char sep) {
-  int y, mo, d, h, mi, sec;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   if (!read_digits(s, pos, 4, y) || !expect(s, pos, '-') || !read_digits(s, pos, 2, mo) ||
       !expect(s, pos, '-') || !read_digits(s, pos, 2, d))
     return std::nullopt;
@@ -78,7 +78,7 @@ std::optional<sys_seconds> parse_iso8601(std::string_view s) {
   int sign = s[pos] == '+' ? 1 : s[pos] == '-' ? -1 : 0;
   if (sign == 0) return std::nullopt;
   ++pos;
-  int oh, om = 0;
+  int oh = 0, om = 0;
   if (!read_digits(s, pos, 2, oh)) return std::nullopt;
   if (pos < s.size()) {
     if (s[pos] == ':') ++pos;
@@ -120,7 +120,7 @@ std::optional<sys_seconds> parse_retry_after(std::string_view s, sys_seconds now
       "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   if (s.size() != 29 || s.substr(3, 2) != ", " || s.substr(25) != " GMT") return std::nullopt;
   std::size_t pos = 5;
-  int d, y, h, mi, sec;
+  int d = 0, y = 0, h = 0, mi = 0, sec = 0;
   if (!read_digits(s, pos, 2, d) || !expect(s, pos, ' ')) return std::nullopt;
   int mo = 0;
   for (std::size_t i = 0; i < kMonths.size(); ++i)

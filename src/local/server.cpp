@@ -114,14 +114,14 @@ struct Server::Impl {
     }
 
     keyring.emplace(keys);
-    store.emplace(
-        detail::StoreOptions{.db_path = options.db_path,
-                             .domains = options.domains,
-                             .mailbox_ttl = options.mailbox_ttl,
-                             .monthly_quota = options.monthly_quota,
-                             .parse = &tempmail::detail::parse_message,
-                             .clock = {},
-                             .log = [](std::string_view line) { detail::log_line(line); }});
+    store.emplace(detail::StoreOptions{.db_path = options.db_path,
+                                       .domains = options.domains,
+                                       .mailbox_ttl = options.mailbox_ttl,
+                                       .monthly_quota = options.monthly_quota,
+                                       .parse = &tempmail::detail::parse_message,
+                                       .clock = {},
+                                       .log = [](std::string_view line) { detail::log_line(line); },
+                                       .fsync = options.fsync});
     context.emplace(detail::Context{
         .store = *store, .keys = *keyring, .scheme = tls ? "https" : "http", .base_url = {}});
     try {

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <set>
 #include <string>
 #include <utility>
@@ -37,14 +38,27 @@ std::string lower(std::string text) {
 
 std::string str(const char* text) { return text == nullptr ? std::string() : std::string(text); }
 
+// In place, copying the runs between CRs whole: this runs over every stored
+// body, and byte by byte it was a tenth of SMTP ingest (bench/RESULTS.md).
 std::string crlf_to_lf(std::string text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    out += text[i];
+  const std::size_t n = text.size();
+  char* data = text.data();
+  std::size_t read = 0;
+  std::size_t write = 0;
+  while (read < n) {
+    const void* cr = std::memchr(data + read, '\r', n - read);
+    const std::size_t end =
+        cr == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(cr) - data);
+    if (write != read) std::memmove(data + write, data + read, end - read);
+    write += end - read;
+    read = end;
+    if (read < n) {                                                       // data[read] is '\r'
+      if (read + 1 >= n || data[read + 1] != '\n') data[write++] = '\r';  // a lone CR stays
+      ++read;
+    }
   }
-  return out;
+  text.resize(write);
+  return text;
 }
 
 struct MediaType {

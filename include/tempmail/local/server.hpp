@@ -48,6 +48,11 @@ struct ServerOptions {
   std::size_t threads = 2;
   /// SMTP SIZE limit; larger messages get 552.
   std::size_t max_message_bytes = std::size_t{25} << 20;
+  /// With `db_path`: flush every commit to disk before answering 250, so
+  /// acknowledged messages survive power loss too (a few ms per commit; many
+  /// connections share one flush). Without it they survive kill -9 and
+  /// crashes of this process, and reach the disk at WAL checkpoints.
+  bool fsync = false;
 };
 
 /// Starts both listeners in the constructor (throws std::runtime_error saying

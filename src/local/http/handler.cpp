@@ -11,6 +11,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <charconv>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -107,8 +108,33 @@ std::string pct(std::string_view s) {
   return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
 
-json::object message_json(const MessageView& view, const std::string& origin) {
+// The fields of a message that never change, serialised on first use and kept
+// with the message (without the braces). Rationale: the list endpoint is the
+// hot path; copying these bytes is several times cheaper than building and
+// escaping a JSON value per message per request (bench/RESULTS.md, API rows).
+const std::string& fixed_fields_json(const StoredMessage& m) {
+  std::call_once(m.json_once, [&m] {
+    std::string s = json::serialize(
+        json::object{{"subject", m.subject},
+                     {"from", m.from_name},
+                     {"from_email", m.from_email},
+                     {"to", m.to},
+                     {"receivedAt", tempmail::detail::format_received_at(m.received_at)},
+                     {"id", m.id},
+                     {"html", m.html},
+                     {"content", m.content}});
+    m.json_fields = s.substr(1, s.size() - 2);
+  });
+  return m.json_fields;
+}
+
+// The message as the API's JSON object: is_seen, the fixed fields, attachments
+// (whose URLs point back at `origin`).
+void append_message_json(std::string& out, const MessageView& view, const std::string& origin) {
   const StoredMessage& m = *view.message;
+  out += view.seen ? R"({"is_seen":true,)" : R"({"is_seen":false,)";
+  out += fixed_fields_json(m);
+  out += R"(,"attachments":)";
   json::array attachments;
   for (const auto& a : m.attachments) {
     attachments.push_back(
@@ -117,12 +143,17 @@ json::object message_json(const MessageView& view, const std::string& origin) {
                      {"size", static_cast<std::int64_t>(a.data.size())},
                      {"url", origin + "/api/messages/" + m.id + "/attachments/" + pct(a.name)}});
   }
-  return json::object{
-      {"is_seen", view.seen}, {"subject", m.subject},
-      {"from", m.from_name},  {"from_email", m.from_email},
-      {"to", m.to},           {"receivedAt", tempmail::detail::format_received_at(m.received_at)},
-      {"id", m.id},           {"html", m.html},
-      {"content", m.content}, {"attachments", std::move(attachments)}};
+  out += json::serialize(attachments);
+  out += '}';
+}
+
+// A JSON response whose body is already serialised.
+Response serialised_response(const Request& req, http::status status, std::string body) {
+  Response res = make_response(req, status);
+  res.set(http::field::content_type, "application/json");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
 }
 
 json::object mailbox_json(const MailboxRecord& r, sys_seconds now) {
@@ -138,12 +169,19 @@ json::object mailbox_json(const MailboxRecord& r, sys_seconds now) {
 
 Response list_response(const Request& req, const Context& ctx, const MailboxMessages& list) {
   const std::string o = origin(req, ctx);
-  json::array messages;
-  messages.reserve(list.messages.size());
-  for (const auto& v : list.messages) messages.push_back(message_json(v, o));
-  return json_response(
-      req, http::status::ok,
-      json::object{{"status", true}, {"mailbox", list.mailbox}, {"messages", std::move(messages)}});
+  std::size_t size = 64 + list.mailbox.size();
+  for (const auto& v : list.messages) size += fixed_fields_json(*v.message).size() + 64;
+  std::string body;
+  body.reserve(size);
+  body += R"({"status":true,"mailbox":)";
+  body += json::serialize(json::string_view(list.mailbox));
+  body += R"(,"messages":[)";
+  for (std::size_t i = 0; i < list.messages.size(); ++i) {
+    if (i > 0) body += ',';
+    append_message_json(body, list.messages[i], o);
+  }
+  body += "]}";
+  return serialised_response(req, http::status::ok, std::move(body));
 }
 
 // The request target, split and percent-decoded.
@@ -295,9 +333,10 @@ Response route_api(const Request& req, Context& ctx, const Target& t, const std:
       if (method == http::verb::get) {
         auto m = ctx.store.read_message(account, s[2]);
         if (!m.ok()) return status_error(req, m.status, m.reason);
-        return json_response(
-            req, http::status::ok,
-            json::object{{"status", true}, {"data", message_json(m.value, origin(req, ctx))}});
+        std::string body = R"({"status":true,"data":)";
+        append_message_json(body, m.value, origin(req, ctx));
+        body += '}';
+        return serialised_response(req, http::status::ok, std::move(body));
       }
       if (method == http::verb::delete_) {
         Status st = ctx.store.delete_message(account, s[2]);

@@ -292,11 +292,13 @@ void SmtpSession::finish_data() {
                  "Message size exceeds fixed maximum message size of " +
                      std::to_string(limits_.max_message_bytes) + " bytes");
   }
-  auto raw = std::make_shared<std::string>(received_header());
+  const std::string header = received_header();
+  auto raw = std::make_shared<std::string>();
+  raw->reserve(header.size() + message_.size());
+  raw->append(header);
   raw->append(message_);
-  std::string().swap(message_);
-  mode_ = Mode::kWaitingSink;
-  timer_.cancel();  // a slow sink is not an idle client
+  message_.clear();            // keeps its capacity for the next message (see reset_transaction)
+  mode_ = Mode::kWaitingSink;  // a slow sink is not an idle client: on_timer() waits
 
   // `done` may run on any thread, at once or later, and must count once.
   auto called = std::make_shared<std::atomic<bool>>(false);
@@ -354,7 +356,10 @@ void SmtpSession::reset_transaction() {
   smtputf8_ = false;
   recipients_.clear();
   recipient_rejected_ = false;
-  std::string().swap(message_);
+  // A connection sending message after message reuses the buffer instead of
+  // growing a new one by doubling each time; one past 1 MiB is given back.
+  if (message_.capacity() > (std::size_t{1} << 20)) std::string().swap(message_);
+  message_.clear();
   message_too_big_ = false;
 }
 
@@ -403,19 +408,30 @@ void SmtpSession::start_write() {
                     });
 }
 
+// Every read and write pushes the idle deadline back, but the timer itself is
+// armed only when no wait is pending, and re-armed from on_timer() when the
+// deadline moved. Rationale: re-arming an Asio timer per I/O cancels the
+// pending wait (one more handler to run) and reprograms the reactor's timerfd
+// (a syscall): two of each per SMTP command, which on one reused connection
+// cost more than the command itself (bench/RESULTS.md, SMTP ingest).
 void SmtpSession::arm_timer() {
-  timer_.expires_after(limits_.idle_timeout);
+  idle_deadline_ = std::chrono::steady_clock::now() + limits_.idle_timeout;
+  if (!timer_armed_) start_timer();
+}
+
+void SmtpSession::start_timer() {
+  timer_armed_ = true;
+  timer_.expires_at(idle_deadline_);
   timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    self->timer_armed_ = false;
     if (!ec) self->on_timer();
   });
 }
 
 void SmtpSession::on_timer() {
-  // A wait that completed just before the timer was re-armed is stale.
-  if (mode_ == Mode::kClosed || mode_ == Mode::kWaitingSink ||
-      timer_.expiry() > std::chrono::steady_clock::now()) {
-    return;
-  }
+  // While the sink stores a message the client is not idle; the reply re-arms.
+  if (mode_ == Mode::kClosed || mode_ == Mode::kWaitingSink) return;
+  if (idle_deadline_ > std::chrono::steady_clock::now()) return start_timer();
   if (read_in_flight_) {
     timed_out_ = true;
     error_code ignored;

@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -75,11 +76,14 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   void start_read();
   void start_write();
   void arm_timer();
+  void start_timer();
   void on_timer();
   void close();
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point idle_deadline_{};
+  bool timer_armed_ = false;  // a wait on timer_ is pending
   std::shared_ptr<SmtpShared> shared_;
   const SmtpLimits& limits_;
   std::uint64_t id_ = 0;

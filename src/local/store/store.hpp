@@ -10,16 +10,21 @@
 // what a client has seen survives a crash (except `seen` flags and quota
 // counters, which are flushed lazily: losing one on kill -9 is harmless).
 //
-// Writes: MailSink::deliver parses MIME on the caller's thread and queues the
-// message; ONE writer thread takes everything queued, writes it in one
-// transaction (group commit; synchronous=FULL in WAL mode), then applies it to
-// memory, calls every `done` callback and wakes the mailboxes' watchers (the
-// long-poll). API mutations (create/switch/delete) run on the caller's thread
-// in their own transaction, serialised with the writer by `write_mu_`.
+// Writes: MailSink::deliver parses MIME on the caller's thread. When no
+// commit is running and commits do not fsync, it commits the message at once
+// on that thread (no thread hop: one SMTP connection sending message after
+// message waits for nothing else). Otherwise it queues the message, and ONE
+// writer thread takes everything queued and writes it in one transaction
+// (group commit; WAL mode, synchronous=NORMAL, or FULL with
+// StoreOptions::fsync). Either way the commit then applies to memory, calls
+// every `done` callback and wakes the mailboxes' watchers (the long-poll).
+// API mutations (create/switch/delete) run on the caller's thread in their
+// own transaction; `write_mu_` serialises every transaction.
 //
 // Thread safety: every public member may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -41,6 +46,8 @@
 #include "mime/parse.hpp"
 #include "tempmail/local/server.hpp"
 
+struct sqlite3;
+
 namespace tempmail::local::detail {
 
 class Database;
@@ -60,6 +67,12 @@ struct StoreOptions {
   Clock clock{};
   /// Where the store reports failures it cannot return (the writer's); never given secrets.
   std::function<void(std::string_view)> log{};
+  /// With a file: fsync every commit (synchronous=FULL), so acknowledged
+  /// messages survive power loss too, at one disk flush per commit. Without
+  /// it (synchronous=NORMAL in WAL mode) a commit is written to the OS before
+  /// the store calls `done`, so it survives kill -9 and server crashes; the
+  /// WAL is flushed to disk at checkpoints.
+  bool fsync = false;
 };
 
 struct MailboxRecord {
@@ -92,6 +105,11 @@ struct StoredMessage {
   bool html = false;
   std::string content;
   std::vector<StoredAttachment> attachments;
+
+  /// The API's JSON of the fields above that the API shows (subject to
+  /// content), made once by the HTTP layer on first use: a cache, not state.
+  mutable std::once_flag json_once;
+  mutable std::string json_fields;
 };
 
 struct MessageView {
@@ -223,11 +241,18 @@ class Store final : public MailSink {
     bool dirty = false;
   };
 
+  // SQLite's WAL hook: counts the WAL's pages, asks the writer to checkpoint.
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
+  void checkpoint();
   void migrate();
   void load();
   void writer_loop();
+  // `write` holds write_mu_; released before the callbacks run.
   void commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::string>& seen_ids,
-                    bool flush_quota);
+                    bool flush_quota, std::unique_lock<std::mutex> write);
+  // Commits `delivery` now when that cannot block on a disk flush or on
+  // another commit; else queues it for the writer.
+  void commit_or_enqueue(PendingDelivery delivery);
   void enqueue(PendingDelivery delivery);
   // Under write_mu_: the account's live mailbox, or nullptr.
   MailboxState* live_mailbox_locked(std::string_view account, std::string_view address,
@@ -247,6 +272,12 @@ class Store final : public MailSink {
   std::mutex write_mu_;
   std::unique_ptr<Database> db_;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
+  // A file database's second connection, for checkpoints (writer thread only).
+  std::unique_ptr<Database> checkpoint_db_;
+  static constexpr int kCheckpointPages = 8000;        // 32 MB of WAL (4 KiB pages)
+  static constexpr int kForceCheckpointPages = 32000;  // 128 MB: checkpoint holding commits off
+  std::atomic<int> wal_pages_{0};
+  std::atomic<int> next_checkpoint_{kCheckpointPages};
 
   // The in-memory index: written under a unique lock (and write_mu_), read shared.
   mutable std::shared_mutex mu_;
@@ -260,6 +291,7 @@ class Store final : public MailSink {
   std::condition_variable queue_cv_;
   std::vector<PendingDelivery> queue_;
   std::vector<std::string> seen_queue_;
+  bool checkpoint_due_ = false;
   bool stopping_ = false;
   std::thread writer_;
 

@@ -379,6 +379,37 @@ TEST(Store, RestartWithFileDatabaseKeepsMailboxesMessagesSeenFlagsAndQuota) {
   EXPECT_GT(store.create_mailbox(kAlice).value.id, box.id);
 }
 
+// Deliveries commit on the caller's thread when they can and through the
+// writer when another commit runs: both paths together lose nothing.
+TEST(Store, ConcurrentDeliveriesToAFileDatabaseAllSurviveRestart) {
+  TempDir dir;
+  FakeClock clock;
+  const auto db = dir.path() / "store.db";
+  constexpr int kThreads = 8, kEach = 25;
+  MailboxRecord box;
+  {
+    Store store(options(clock, db));
+    box = store.create_mailbox(kAlice).value;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i)
+          if (deliver(store, message("m" + std::to_string(t) + "-" + std::to_string(i)),
+                      {box.address}))
+            ++failures;
+      });
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(failures, 0);
+  }
+  Store store(options(clock, db));
+  auto list = store.list_messages(kAlice, box.address).value.messages;
+  ASSERT_THAT(list, SizeIs(kThreads * kEach));
+  EXPECT_TRUE(std::is_sorted(list.begin(), list.end(), [](const auto& x, const auto& y) {
+    return x.message->seq < y.message->seq;
+  }));
+}
+
 TEST(Store, StopFailsLaterDeliveries) {
   FakeClock clock;
   Store store(options(clock));
