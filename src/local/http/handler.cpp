@@ -18,6 +18,7 @@
 
 #include "common/redact.hpp"
 #include "common/time.hpp"
+#include "mime/charset.hpp"
 #include "mime/parse.hpp"
 
 #ifndef TEMPMAIL_VERSION
@@ -50,8 +51,11 @@ Response json_response(const Request& req, http::status status, const json::valu
   return res;
 }
 
+// Messages quote the request (percent-decoded, so any bytes): keep the JSON valid UTF-8.
 Response error(const Request& req, http::status status, std::string_view message) {
-  return json_response(req, status, json::object{{"status", false}, {"message", message}});
+  return json_response(req, status,
+                       json::object{{"status", false},
+                                    {"message", tempmail::detail::make_valid_utf8(message)}});
 }
 
 Response status_error(const Request& req, Status status, std::string_view reason) {

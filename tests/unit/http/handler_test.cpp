@@ -384,5 +384,24 @@ TEST_F(Handler, BeginWaitPlansAWaitOnlyWhenNothingNewerIsThere) {
   EXPECT_TRUE(std::holds_alternative<Response>(begin_wait(req, context_)));
 }
 
+// Found by fuzz/targets/http_handler.cpp: error messages quote the request's
+// percent-decoded path and parameters, which may be any bytes; the JSON must
+// stay valid UTF-8 (Boost.JSON writes strings as given) so clients can parse it.
+TEST_F(Handler, ErrorBodiesAreValidJsonWhateverBytesTheRequestCarries) {
+  for (const std::string target :
+       {"/api/messages/%80abc", "/api/emails/%FF%FE@example.com", "/api/messages?email=%C3",
+        "/api/domains?type=%E2%82", "/_local/wait?email=nobody@example.com&after=x%00%80"}) {
+    auto res = call(target.find("/emails/") != std::string::npos ? http::verb::delete_
+                                                                  : http::verb::get,
+                    target);
+    EXPECT_GE(res.result_int(), 400) << target;
+    boost::system::error_code ec;
+    json::value parsed = json::parse(res.body(), ec);
+    ASSERT_FALSE(ec) << target << ": " << ec.message() << " in " << res.body();
+    EXPECT_THAT(std::string(parsed.at("message").as_string()), HasSubstr("\uFFFD"))
+        << target;
+  }
+}
+
 }  // namespace
 }  // namespace tempmail::local::detail
