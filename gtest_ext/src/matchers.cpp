@@ -16,14 +16,38 @@ std::string sender_text(const Message& m) {
 
 namespace {
 
-class HasAttachmentMatcher {
+// The words of a matcher "has <thing> whose <part> <inner>" and its negation
+// "has no <thing> whose <part> <inner>"; subclasses add MatchAndExplain.
+class PhraseMatcher {
  public:
   using is_gtest_matcher = void;
-  explicit HasAttachmentMatcher(::testing::Matcher<std::string> name) : name_(std::move(name)) {}
+  PhraseMatcher(const char* has, const char* has_no, ::testing::Matcher<std::string> inner)
+      : has_(has), has_no_(has_no), inner_(std::move(inner)) {}
+
+  void DescribeTo(std::ostream* os) const {
+    *os << has_;
+    inner_.DescribeTo(os);
+  }
+  void DescribeNegationTo(std::ostream* os) const {
+    *os << has_no_;
+    inner_.DescribeTo(os);
+  }
+
+ protected:
+  const char* has_;
+  const char* has_no_;
+  ::testing::Matcher<std::string> inner_;
+};
+
+class HasAttachmentMatcher : public PhraseMatcher {
+ public:
+  explicit HasAttachmentMatcher(::testing::Matcher<std::string> inner)
+      : PhraseMatcher("has an attachment whose name ", "has no attachment whose name ",
+                      std::move(inner)) {}
 
   bool MatchAndExplain(const Message& m, std::ostream* os) const {
     for (const auto& a : m.attachments) {
-      if (name_.Matches(a.name)) {
+      if (inner_.Matches(a.name)) {
         if (os) *os << "whose attachment \"" << a.name << "\" matches";
         return true;
       }
@@ -42,17 +66,6 @@ class HasAttachmentMatcher {
     }
     return false;
   }
-  void DescribeTo(std::ostream* os) const {
-    *os << "has an attachment whose name ";
-    name_.DescribeTo(os);
-  }
-  void DescribeNegationTo(std::ostream* os) const {
-    *os << "has no attachment whose name ";
-    name_.DescribeTo(os);
-  }
-
- private:
-  ::testing::Matcher<std::string> name_;
 };
 
 class ReceivedAfterMatcher {
@@ -84,15 +97,15 @@ std::string quoted_list(const std::vector<std::string>& items) {
   return out;
 }
 
-class HasLinkMatcher {
+class HasLinkMatcher : public PhraseMatcher {
  public:
-  using is_gtest_matcher = void;
-  explicit HasLinkMatcher(::testing::Matcher<std::string> url) : url_(std::move(url)) {}
+  explicit HasLinkMatcher(::testing::Matcher<std::string> inner)
+      : PhraseMatcher("has a link whose URL ", "has no link whose URL ", std::move(inner)) {}
 
   bool MatchAndExplain(const Message& m, std::ostream* os) const {
     std::vector<std::string> urls;
     for (const auto& link : links(m).web) {
-      if (url_.Matches(link.url)) {
+      if (inner_.Matches(link.url)) {
         if (os) *os << "whose link " << ::testing::PrintToString(link.url) << " matches";
         return true;
       }
@@ -106,24 +119,13 @@ class HasLinkMatcher {
     }
     return false;
   }
-  void DescribeTo(std::ostream* os) const {
-    *os << "has a link whose URL ";
-    url_.DescribeTo(os);
-  }
-  void DescribeNegationTo(std::ostream* os) const {
-    *os << "has no link whose URL ";
-    url_.DescribeTo(os);
-  }
-
- private:
-  ::testing::Matcher<std::string> url_;
 };
 
-class HasVerificationLinkMatcher {
+class HasVerificationLinkMatcher : public PhraseMatcher {
  public:
-  using is_gtest_matcher = void;
-  explicit HasVerificationLinkMatcher(::testing::Matcher<std::string> url)
-      : url_(std::move(url)) {}
+  explicit HasVerificationLinkMatcher(::testing::Matcher<std::string> inner)
+      : PhraseMatcher("has a verification link whose URL ", "has no verification link whose URL ",
+                      std::move(inner)) {}
 
   bool MatchAndExplain(const Message& m, std::ostream* os) const {
     auto link = verification_link(m);
@@ -132,30 +134,20 @@ class HasVerificationLinkMatcher {
       return false;
     }
     ::testing::StringMatchResultListener inner;
-    const bool ok = url_.MatchAndExplain(link->url, &inner);
+    const bool ok = inner_.MatchAndExplain(link->url, &inner);
     if (os) {
       *os << "whose verification link is " << ::testing::PrintToString(link->url);
       if (!inner.str().empty()) *os << ", " << inner.str();
     }
     return ok;
   }
-  void DescribeTo(std::ostream* os) const {
-    *os << "has a verification link whose URL ";
-    url_.DescribeTo(os);
-  }
-  void DescribeNegationTo(std::ostream* os) const {
-    *os << "has no verification link whose URL ";
-    url_.DescribeTo(os);
-  }
-
- private:
-  ::testing::Matcher<std::string> url_;
 };
 
-class HasOtpMatcher {
+class HasOtpMatcher : public PhraseMatcher {
  public:
-  using is_gtest_matcher = void;
-  explicit HasOtpMatcher(::testing::Matcher<std::string> code) : code_(std::move(code)) {}
+  explicit HasOtpMatcher(::testing::Matcher<std::string> inner)
+      : PhraseMatcher("has a one-time code that ", "has no one-time code that ", std::move(inner)) {
+  }
 
   bool MatchAndExplain(const Message& m, std::ostream* os) const {
     const OtpResult result = find_otp(m);
@@ -172,31 +164,20 @@ class HasOtpMatcher {
       return false;
     }
     ::testing::StringMatchResultListener inner;
-    const bool ok = code_.MatchAndExplain(*result.code, &inner);
+    const bool ok = inner_.MatchAndExplain(*result.code, &inner);
     if (os) {
       *os << "whose one-time code is " << ::testing::PrintToString(*result.code);
       if (!inner.str().empty()) *os << ", " << inner.str();
     }
     return ok;
   }
-  void DescribeTo(std::ostream* os) const {
-    *os << "has a one-time code that ";
-    code_.DescribeTo(os);
-  }
-  void DescribeNegationTo(std::ostream* os) const {
-    *os << "has no one-time code that ";
-    code_.DescribeTo(os);
-  }
-
- private:
-  ::testing::Matcher<std::string> code_;
 };
 
 }  // namespace
 
 ::testing::Matcher<const Message&> HasBodyText(::testing::Matcher<std::string> text) {
-  return detail::part_matcher("body text",
-                              [](const Message& m) { return visible_text(m); }, std::move(text));
+  return detail::part_matcher(
+      "body text", [](const Message& m) { return visible_text(m); }, std::move(text));
 }
 
 ::testing::Matcher<const Message&> HasLink(::testing::Matcher<std::string> url) {
