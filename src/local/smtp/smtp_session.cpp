@@ -133,6 +133,7 @@ bool SmtpSession::process_command_input() {
       return false;
     }
     in_pos_ = newline + 1;
+    line_since_arm_ = true;
     mode_ = Mode::kCommand;
     return true;
   }
@@ -145,6 +146,7 @@ bool SmtpSession::process_command_input() {
   }
   std::string_view line(in_.data() + in_pos_, newline - in_pos_);
   in_pos_ = newline + 1;
+  line_since_arm_ = true;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.size() > limits_.max_command_line) {
     error_reply(500, "5.5.6", "Line too long");
@@ -164,6 +166,7 @@ bool SmtpSession::process_data_input() {
   }
   std::string_view line(in_.data() + in_pos_, newline - in_pos_);
   in_pos_ = newline + 1;
+  line_since_arm_ = true;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line == ".") {
     finish_data();
@@ -376,7 +379,10 @@ std::string SmtpSession::received_header() const {
 
 void SmtpSession::start_read() {
   read_in_flight_ = true;
-  arm_timer();
+  if (line_since_arm_) {
+    line_since_arm_ = false;
+    arm_timer();
+  }
   socket_.async_read_some(
       asio::buffer(chunk_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
         self->read_in_flight_ = false;

@@ -84,6 +84,9 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point idle_deadline_{};
   bool timer_armed_ = false;  // a wait on timer_ is pending
+  // A whole line arrived since the idle deadline was last pushed back: bytes
+  // alone are not progress, so a client dripping a line forever still times out.
+  bool line_since_arm_ = true;
   std::shared_ptr<SmtpShared> shared_;
   const SmtpLimits& limits_;
   std::uint64_t id_ = 0;

@@ -477,6 +477,24 @@ TEST_F(SmtpServerTest, ClosesAnIdleSessionWith421) {
   EXPECT_TRUE(client.wait_closed());
 }
 
+TEST_F(SmtpServerTest, ClosesASessionThatDripsBytesWithoutEverFinishingALine) {
+  start({.idle_timeout = 1s});
+  RawClient dripper(port());
+  EXPECT_THAT(dripper.reply(), StartsWith("220 "));
+  // One byte every 100 ms, never a line end: bytes alone are not progress.
+  std::string reply = "<timeout>";
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (reply == "<timeout>" && std::chrono::steady_clock::now() < give_up) {
+    dripper.send("N");
+    reply = dripper.reply(100ms);
+  }
+  EXPECT_THAT(reply, StartsWith("421 4.4.2"));
+  EXPECT_TRUE(dripper.wait_closed());
+  // Others are served meanwhile and after.
+  auto client = greeted_client();
+  EXPECT_THAT(client->command("NOOP"), StartsWith("250 "));
+}
+
 TEST_F(SmtpServerTest, SurvivesGarbageAndClosesAfterTooManyErrors) {
   start({.max_errors = 5});
   {
