@@ -7,6 +7,7 @@
 // flight, close the database, exit 0. Exit 2: bad options; 1: could not start.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <cctype>
@@ -43,9 +44,21 @@ int wait_for_signal(const sigset_t& set) {
   return sig;
 }
 
+// The listeners allow thousands of connections (HTTP and SMTP, each capped per
+// client address); the usual soft limit of 1024 descriptors would run out
+// first, so take what the hard limit allows.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  raise_open_file_limit();
   CLI::App app{"tempmail-server: the Temp Mail user API and an SMTP listener on this machine"};
   std::string http_listen = "127.0.0.1:8025";
   std::string smtp_listen = "127.0.0.1:2525";

@@ -1,5 +1,7 @@
 #include "local/http/http_server.hpp"
 
+#include "local/connection_limiter.hpp"
+
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -43,11 +45,16 @@ class SessionBase {
 };
 
 struct Shared {
-  Shared(Context& c, HttpLimits l, ssl::context* t) : context(c), limits(l), tls(t) {}
+  Shared(Context& c, HttpLimits l, ssl::context* t)
+      : context(c),
+        limits(l),
+        tls(t),
+        connections(std::make_shared<ConnectionLimiter>(l.max_connections,
+                                                        l.max_connections_per_address)) {}
   Context& context;
   HttpLimits limits;
   ssl::context* tls;
-  std::atomic<std::size_t> connections{0};
+  const std::shared_ptr<ConnectionLimiter> connections;
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::vector<std::weak_ptr<SessionBase>> sessions;
@@ -72,13 +79,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
  public:
-  Session(Stream stream, std::shared_ptr<Shared> shared)
+  Session(Stream stream, std::shared_ptr<Shared> shared, ConnectionLimiter::Slot slot)
       : stream_(std::move(stream)),
         shared_(std::move(shared)),
-        wait_timer_(stream_.get_executor()) {
-    ++shared_->connections;
-  }
-  ~Session() override { --shared_->connections; }
+        wait_timer_(stream_.get_executor()),
+        slot_(std::move(slot)) {}
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
@@ -214,6 +219,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Stream stream_;
   std::shared_ptr<Shared> shared_;
   net::steady_timer wait_timer_;
+  ConnectionLimiter::Slot slot_;  // this connection's place, freed with the session
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
@@ -241,22 +247,30 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                           beast::bind_front_handler(&Impl::on_accept, shared_from_this()));
   }
 
+  std::optional<ConnectionLimiter::Slot> admit(const tcp::socket& socket) {
+    beast::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return std::nullopt;
+    return shared->connections->admit(peer.address());
+  }
+
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
     if (ec) {
       log_line("HTTP accept failed: " + ec.message());
-    } else if (shared->stopping || shared->connections >= shared->limits.max_connections) {
+    } else if (auto slot = admit(socket); shared->stopping || !slot) {
       beast::error_code ignored;
       socket.close(ignored);
     } else {
       std::shared_ptr<SessionBase> session;
       if (shared->tls != nullptr) {
         auto s = std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *shared->tls),
-                                                      shared);
+                                                      shared, std::move(*slot));
         s->run();
         session = s;
       } else {
-        auto s = std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), shared);
+        auto s = std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), shared,
+                                                        std::move(*slot));
         s->run();
         session = s;
       }

@@ -19,7 +19,8 @@ struct HttpLimits {
   std::size_t header_limit = 16 * 1024;            // larger request head: 431
   std::size_t body_limit = std::size_t{26} << 20;  // larger body: 413
   std::chrono::seconds idle_timeout{60};           // no complete request for this long: close
-  std::size_t max_connections = 1024;              // more: closed at once
+  std::size_t max_connections = 4096;              // more: closed at once
+  std::size_t max_connections_per_address = 256;   // from one client address: closed at once
 };
 
 class HttpServer {

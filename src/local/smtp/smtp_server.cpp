@@ -46,13 +46,11 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   }
 
   void admit(tcp::socket socket) {
-    bool full = false;
-    {
-      const std::lock_guard lock(shared->mutex);
-      full = shared->sessions.size() >= shared->limits.max_connections;
-    }
-    if (!full) {
-      std::make_shared<SmtpSession>(std::move(socket), shared)->start();
+    error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    auto slot = ec ? std::nullopt : shared->connections->admit(peer.address());
+    if (slot) {
+      std::make_shared<SmtpSession>(std::move(socket), shared, std::move(*slot))->start();
       return;
     }
     // RFC 5321 3.1: a server may answer 421 instead of 220 and close.

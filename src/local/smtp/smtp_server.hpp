@@ -23,7 +23,8 @@ struct SmtpLimits {
   std::size_t max_command_line = 2048;             // longer command line: 500
   std::size_t max_text_line = 1 << 20;             // longer DATA line: 552/500 and close
   std::chrono::seconds idle_timeout{300};          // no command for this long: 421 and close
-  std::size_t max_connections = 1000;              // more: 421 at greeting
+  std::size_t max_connections = 4096;              // more: 421 at greeting
+  std::size_t max_connections_per_address = 256;   // from one client address: 421
   std::size_t max_errors = 20;                     // bad commands in a session before 421
 };
 

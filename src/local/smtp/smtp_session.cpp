@@ -46,11 +46,13 @@ std::string rfc5322_now() {
 
 }  // namespace
 
-SmtpSession::SmtpSession(asio::ip::tcp::socket socket, std::shared_ptr<SmtpShared> shared)
+SmtpSession::SmtpSession(asio::ip::tcp::socket socket, std::shared_ptr<SmtpShared> shared,
+                         ConnectionLimiter::Slot slot)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       shared_(std::move(shared)),
-      limits_(shared_->limits) {
+      limits_(shared_->limits),
+      slot_(std::move(slot)) {
   error_code ec;
   const auto remote = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : remote.address().to_string();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "local/smtp/command.hpp"
+#include "local/connection_limiter.hpp"
 #include "local/smtp/mail_sink.hpp"
 #include "local/smtp/smtp_server.hpp"
 
@@ -28,10 +29,14 @@ class SmtpSession;
 /// What the listener and its sessions share; sessions keep it alive.
 struct SmtpShared {
   SmtpShared(MailSink& sink_ref, SmtpLimits limits_value)
-      : sink(sink_ref), limits(std::move(limits_value)) {}
+      : sink(sink_ref),
+        limits(std::move(limits_value)),
+        connections(std::make_shared<ConnectionLimiter>(limits.max_connections,
+                                                        limits.max_connections_per_address)) {}
 
   MailSink& sink;
   const SmtpLimits limits;
+  const std::shared_ptr<ConnectionLimiter> connections;
 
   std::mutex mutex;  // guards what follows
   bool stopping = false;
@@ -42,7 +47,8 @@ struct SmtpShared {
 class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
  public:
   /// `socket` must use a strand executor: every handler of the session runs on it.
-  SmtpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SmtpShared> shared);
+  SmtpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SmtpShared> shared,
+              ConnectionLimiter::Slot slot);
   ~SmtpSession();
   SmtpSession(const SmtpSession&) = delete;
   SmtpSession& operator=(const SmtpSession&) = delete;
@@ -89,6 +95,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   bool line_since_arm_ = true;
   std::shared_ptr<SmtpShared> shared_;
   const SmtpLimits& limits_;
+  ConnectionLimiter::Slot slot_;  // this connection's place, freed with the session
   std::uint64_t id_ = 0;
   std::string peer_;  // "127.0.0.1", for the Received header
 

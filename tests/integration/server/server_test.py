@@ -666,6 +666,52 @@ class Reliability(unittest.TestCase):
                 self.assertEqual(r.json()["data"]["subject"], m["subject"])
 
 
+class ResourceLimits(ServerTestCase):
+    """One client holding a thousand idle connections is capped per address
+    (256 for SMTP and for HTTP) while clients from other addresses are served."""
+
+    ATTACKER_SMTP = "127.0.0.2"
+    ATTACKER_HTTP = "127.0.0.3"
+
+    def setUp(self):
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 4096:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+        super().setUp()
+        self.sockets = []
+        self.addCleanup(lambda: [s.close() for s in self.sockets])
+
+    def open_from(self, source, port, count):
+        import socket
+        opened = []
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
+            self.sockets.append(s)
+            opened.append(s)
+        return opened
+
+    def test_a_thousand_idle_smtp_connections_do_not_lock_others_out(self):
+        idle = self.open_from(self.ATTACKER_SMTP, self.server.smtp_port, 1000)
+        idle[0].settimeout(10)
+        self.assertTrue(idle[0].recv(512).startswith(b"220 "))
+        idle[-1].settimeout(10)
+        self.assertTrue(idle[-1].recv(512).startswith(b"421 "), "no per-address cap")
+        box = self.create()
+        with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=30) as smtp:
+            smtp.sendmail("a@example.org", [box], sample_message("still served", attachment=False))
+        listed = self.api("GET", f"/api/messages?email={box}").json()["messages"]
+        self.assertEqual([m["subject"] for m in listed], ["still served"])
+
+    def test_a_thousand_idle_http_connections_do_not_lock_others_out(self):
+        port = int(self.server.url.rsplit(":", 1)[1])
+        idle = self.open_from(self.ATTACKER_HTTP, port, 1000)
+        idle[-1].settimeout(10)
+        self.assertEqual(idle[-1].recv(512), b"", "the connection over the cap was not closed")
+        r = self.api("GET", "/api/domains?type=free")
+        self.assertEqual(r.status_code, 200)
+
+
 class LongPoll(ServerTestCase):
     def test_wait_answers_when_a_message_arrives(self):
         box = self.create()
