@@ -262,22 +262,27 @@ TEST(Store, DeliverySkipsUnknownRecipientsAndStoresOneCopyPerMailbox) {
   EXPECT_EQ(lb[0].message->to, b.address);
 }
 
+// Delivers `each` messages ("m<thread>-<i>") from each of `threads` threads at
+// once; returns how many deliveries failed.
+int deliver_concurrently(Store& store, const std::string& address, int threads, int each) {
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < each; ++i)
+        if (deliver(store, message("m" + std::to_string(t) + "-" + std::to_string(i)), {address}))
+          ++failures;
+    });
+  for (auto& w : workers) w.join();
+  return failures;
+}
+
 TEST(Store, ConcurrentDeliveriesAreAllCommittedInArrivalOrder) {
   FakeClock clock;
   Store store(options(clock));
   auto box = store.create_mailbox(kAlice).value;
   constexpr int kThreads = 8, kEach = 50;
-  std::atomic<int> failures{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kEach; ++i)
-        if (deliver(store, message("m" + std::to_string(t) + "-" + std::to_string(i)),
-                    {box.address}))
-          ++failures;
-    });
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(deliver_concurrently(store, box.address, kThreads, kEach), 0);
   auto list = store.list_messages(kAlice, box.address).value.messages;
   ASSERT_THAT(list, SizeIs(kThreads * kEach));
   EXPECT_TRUE(std::is_sorted(list.begin(), list.end(), [](const auto& x, const auto& y) {
@@ -390,17 +395,7 @@ TEST(Store, ConcurrentDeliveriesToAFileDatabaseAllSurviveRestart) {
   {
     Store store(options(clock, db));
     box = store.create_mailbox(kAlice).value;
-    std::atomic<int> failures{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t)
-      threads.emplace_back([&, t] {
-        for (int i = 0; i < kEach; ++i)
-          if (deliver(store, message("m" + std::to_string(t) + "-" + std::to_string(i)),
-                      {box.address}))
-            ++failures;
-      });
-    for (auto& t : threads) t.join();
-    ASSERT_EQ(failures, 0);
+    ASSERT_EQ(deliver_concurrently(store, box.address, kThreads, kEach), 0);
   }
   Store store(options(clock, db));
   auto list = store.list_messages(kAlice, box.address).value.messages;
