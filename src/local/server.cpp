@@ -1,24 +1,21 @@
 // tempmail::local::Server: the store, the HTTP(S) API and the SMTP listener on
-// one io_context served by `threads` threads.
+// `threads` I/O threads, each with its own io_context (local/io_pool.hpp).
 #include "tempmail/local/server.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/system/system_error.hpp>
 #include <charconv>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 
 #include "local/http/auth.hpp"
 #include "local/http/handler.hpp"
 #include "local/http/http_server.hpp"
 #include "local/http/log.hpp"
+#include "local/io_pool.hpp"
 #include "local/smtp/smtp_server.hpp"
 #include "local/store/store.hpp"
 #include "mime/parse.hpp"
@@ -91,6 +88,7 @@ struct Server::Impl {
     }
     if (options.threads == 0)
       throw std::invalid_argument("ServerOptions::threads must be at least 1");
+    pool.emplace(options.threads);
     if (options.tls_cert_file.empty() != options.tls_key_file.empty())
       throw std::invalid_argument(
           "ServerOptions::tls_cert_file and tls_key_file go together: give both (PEM files) or "
@@ -126,16 +124,17 @@ struct Server::Impl {
         .store = *store, .keys = *keyring, .scheme = tls ? "https" : "http", .base_url = {}});
     try {
       http.emplace(
-          ioc, http_at, *context,
+          pool->front(), http_at, *context,
           detail::HttpLimits{.body_limit = options.max_message_bytes + (std::size_t{1} << 20)},
-          tls ? &*tls : nullptr);
+          tls ? &*tls : nullptr, pool->picker());
     } catch (const boost::system::system_error& e) {
       throw std::runtime_error("cannot listen for HTTP on " + options.http_listen + ": " +
                                e.code().message() + "; pick another port (0 picks a free one)");
     }
     try {
-      smtp.emplace(ioc, smtp_at, *store,
-                   detail::SmtpLimits{.max_message_bytes = options.max_message_bytes});
+      smtp.emplace(pool->front(), smtp_at, *store,
+                   detail::SmtpLimits{.max_message_bytes = options.max_message_bytes},
+                   pool->picker());
     } catch (const boost::system::system_error& e) {
       throw std::runtime_error("cannot listen for SMTP on " + options.smtp_listen + ": " +
                                e.code().message() + "; pick another port (0 picks a free one)");
@@ -148,18 +147,7 @@ struct Server::Impl {
 
     http->start();
     smtp->start();
-    running = options.threads;
-    for (std::size_t i = 0; i < options.threads; ++i)
-      threads.emplace_back([this] {
-        try {
-          ioc.run();
-        } catch (const std::exception& e) {
-          detail::log_line(std::string("an I/O thread stopped: ") + e.what());
-        }
-        std::lock_guard lock(run_mu);
-        --running;
-        run_cv.notify_all();
-      });
+    pool->start([](std::string_view line) { detail::log_line(line); });
   }
 
   ~Impl() { stop(); }
@@ -174,39 +162,27 @@ struct Server::Impl {
     } catch (const std::exception& e) {
       detail::log_line(std::string("stopping the listeners failed: ") + e.what());
     }
-    work.reset();
-    {
-      // Sessions finish the message in flight (the store is still committing);
-      // the io_context then runs out of work and the threads return.
-      std::unique_lock lock(run_mu);
-      if (!run_cv.wait_for(lock, kDrainTimeout, [&] { return running == 0; })) {
-        detail::log_line("connections still open after 10 s: closing them");
-        ioc.stop();
-      }
-    }
-    for (auto& t : threads)
-      if (t.joinable()) t.join();
+    // Sessions finish the message in flight (the store is still committing);
+    // each io_context then runs out of work and its thread returns.
+    if (pool)
+      pool->finish(kDrainTimeout,
+                   [] { detail::log_line("connections still open after 10 s: closing them"); });
     if (store) store->stop();
   }
 
   ServerOptions options;
   std::vector<std::string> keys;
-  // Declared before the io_context so they outlive every handler it destroys.
+  // Declared before the I/O pool so they outlive every handler it destroys.
   std::optional<net::ssl::context> tls;
   std::optional<detail::Keyring> keyring;
   std::optional<detail::Store> store;
   std::optional<detail::Context> context;
-  net::io_context ioc;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work{ioc.get_executor()};
+  std::optional<detail::IoPool> pool;
   std::optional<detail::HttpServer> http;
   std::optional<detail::SmtpServer> smtp;
   tcp::endpoint http_endpoint;
   tcp::endpoint smtp_endpoint;
   std::string base_url;
-  std::vector<std::thread> threads;
-  std::mutex run_mu;
-  std::condition_variable run_cv;
-  std::size_t running = 0;
   std::mutex stop_mu;
   bool stopped = false;
 };

@@ -19,6 +19,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -60,13 +61,19 @@ struct Shared {
   std::vector<std::weak_ptr<SessionBase>> sessions;
 };
 
+// "16 KiB", or "1000 bytes" when not a whole number of KiB.
+std::string size_text(std::size_t bytes) {
+  if (bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
 // A response made without a parsed request (the request could not be read).
 Response bare_error(http::status status, std::string_view message) {
   Response res{status, 11};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::server, "tempmail-local");
   std::string body = R"({"status":false,"message":")";
-  body += message;  // constant text, no characters that need escaping
+  body += message;  // our own text, no characters that need escaping
   body += "\"}";
   res.body() = std::move(body);
   res.keep_alive(false);
@@ -138,9 +145,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         ec == beast::error::timeout || ec == http::error::partial_message)
       return close();
     if (ec == http::error::header_limit)
-      return send(
-          bare_error(http::status::request_header_fields_too_large,
-                     "The request head is larger than 16 KiB: send fewer or shorter headers"));
+      return send(bare_error(http::status::request_header_fields_too_large,
+                             "The request head is larger than " +
+                                 size_text(shared_->limits.header_limit) +
+                                 ": send fewer or shorter headers"));
     if (ec == http::error::body_limit)
       return send(bare_error(http::status::payload_too_large,
                              "The request body is larger than this server accepts"));
@@ -233,8 +241,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(net::io_context& ioc, const tcp::endpoint& endpoint, std::shared_ptr<Shared> shared)
-      : ioc(ioc), acceptor(net::make_strand(ioc)), shared(std::move(shared)) {
+  Impl(net::io_context& ioc, const tcp::endpoint& endpoint, std::shared_ptr<Shared> shared,
+       ContextPicker sessions)
+      : ioc(ioc),
+        pick(std::move(sessions)),
+        acceptor(net::make_strand(ioc)),
+        shared(std::move(shared)) {
     acceptor.open(endpoint.protocol());
     acceptor.set_option(net::socket_base::reuse_address(true));
     acceptor.bind(endpoint);
@@ -243,7 +255,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   void do_accept() {
-    acceptor.async_accept(net::make_strand(ioc),
+    acceptor.async_accept(net::make_strand(pick ? pick() : ioc),
                           beast::bind_front_handler(&Impl::on_accept, shared_from_this()));
   }
 
@@ -282,15 +294,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   net::io_context& ioc;
+  ContextPicker pick;
   tcp::acceptor acceptor;
   tcp::endpoint bound;
   std::shared_ptr<Shared> shared;
 };
 
 HttpServer::HttpServer(net::io_context& ioc, const tcp::endpoint& endpoint, Context& context,
-                       HttpLimits limits, ssl::context* tls)
-    : impl_(std::make_shared<Impl>(ioc, endpoint, std::make_shared<Shared>(context, limits, tls))) {
-}
+                       HttpLimits limits, ssl::context* tls, ContextPicker sessions)
+    : impl_(std::make_shared<Impl>(ioc, endpoint, std::make_shared<Shared>(context, limits, tls),
+                                   std::move(sessions))) {}
 
 HttpServer::~HttpServer() { stop(); }
 

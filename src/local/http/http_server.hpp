@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "local/http/handler.hpp"
+#include "local/io_pool.hpp"
 
 namespace tempmail::local::detail {
 
@@ -27,9 +28,11 @@ class HttpServer {
  public:
   /// Binds and listens (throws boost::system::system_error when it cannot);
   /// does not accept yet. `context` must outlive the server. `tls`: serve
-  /// HTTPS with it (must outlive the server), or nullptr for plain HTTP.
+  /// HTTPS with it (must outlive the server), or nullptr for plain HTTP. It
+  /// accepts on `ioc`; each connection runs on `sessions()` (empty: on `ioc`).
   HttpServer(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-             Context& context, HttpLimits limits, boost::asio::ssl::context* tls);
+             Context& context, HttpLimits limits, boost::asio::ssl::context* tls,
+             ContextPicker sessions = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

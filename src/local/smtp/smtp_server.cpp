@@ -16,8 +16,10 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
-  Impl(asio::io_context& ioc, const tcp::endpoint& endpoint, MailSink& sink, SmtpLimits limits)
+  Impl(asio::io_context& ioc, const tcp::endpoint& endpoint, MailSink& sink, SmtpLimits limits,
+       ContextPicker sessions)
       : ioc(ioc),
+        pick(std::move(sessions)),
         acceptor(asio::make_strand(ioc)),
         retry_timer(acceptor.get_executor()),
         shared(std::make_shared<SmtpShared>(sink, std::move(limits))) {
@@ -28,7 +30,7 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   }
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(ioc),
+    acceptor.async_accept(asio::make_strand(pick ? pick() : ioc),
                           [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
                             if (!self->acceptor.is_open()) return;  // stop() closed it
                             if (ec) {
@@ -83,6 +85,7 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   }
 
   asio::io_context& ioc;
+  ContextPicker pick;
   tcp::acceptor acceptor;
   asio::steady_timer retry_timer;
   std::shared_ptr<SmtpShared> shared;
@@ -90,8 +93,8 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
 };
 
 SmtpServer::SmtpServer(asio::io_context& ioc, const tcp::endpoint& endpoint, MailSink& sink,
-                       SmtpLimits limits)
-    : impl_(std::make_shared<Impl>(ioc, endpoint, sink, std::move(limits))) {
+                       SmtpLimits limits, ContextPicker sessions)
+    : impl_(std::make_shared<Impl>(ioc, endpoint, sink, std::move(limits), std::move(sessions))) {
   impl_->bound = impl_->acceptor.local_endpoint();
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "local/io_pool.hpp"
 #include "local/smtp/mail_sink.hpp"
 
 namespace tempmail::local::detail {
@@ -31,9 +32,10 @@ struct SmtpLimits {
 class SmtpServer {
  public:
   /// Binds and listens on `endpoint` (port 0: any free port); throws
-  /// boost::system::system_error when it cannot. Does not accept yet.
+  /// boost::system::system_error when it cannot. Does not accept yet. It
+  /// accepts on `ioc`; each session runs on `sessions()` (empty: on `ioc`).
   SmtpServer(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-             MailSink& sink, SmtpLimits limits = {});
+             MailSink& sink, SmtpLimits limits = {}, ContextPicker sessions = {});
   ~SmtpServer();
   SmtpServer(const SmtpServer&) = delete;
   SmtpServer& operator=(const SmtpServer&) = delete;

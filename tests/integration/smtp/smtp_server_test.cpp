@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <chrono>
@@ -25,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "local/io_pool.hpp"
 #include "local/smtp/mail_sink.hpp"
 #include "mime/parse.hpp"
 #include "support/subprocess.hpp"
@@ -204,17 +204,15 @@ class SmtpServerTest : public ::testing::Test {
  protected:
   void start(SmtpLimits limits = {}) {
     server_ = std::make_unique<SmtpServer>(
-        ioc_, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0), sink_,
-        std::move(limits));
+        pool_.front(), boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0),
+        sink_, std::move(limits), pool_.picker());
     server_->start();
-    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    pool_.start({});
   }
 
   void TearDown() override {
     if (server_) server_->stop();
-    work_.reset();
-    ioc_.stop();
-    for (auto& thread : threads_) thread.join();
+    pool_.finish(std::chrono::milliseconds(0), [] {});
   }
 
   [[nodiscard]] std::uint16_t port() const { return server_->local_endpoint().port(); }
@@ -228,11 +226,8 @@ class SmtpServerTest : public ::testing::Test {
   }
 
   RecordingSink sink_{{"box@example.com", "other@example.com", "third@example.com"}};
-  boost::asio::io_context ioc_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(ioc_);
+  IoPool pool_{2};  // as the server runs it: one io_context per thread
   std::unique_ptr<SmtpServer> server_;
-  std::vector<std::thread> threads_;
 };
 
 // --- protocol basics, raw socket ---------------------------------------------
