@@ -9,7 +9,7 @@
 namespace tempmail::local::detail {
 
 // kMigrations[i] upgrades a database from version i to version i + 1.
-inline constexpr std::array<std::string_view, 1> kMigrations{
+inline constexpr std::array<std::string_view, 2> kMigrations{
     // v1: mailboxes, messages (with the raw RFC 5322 text), attachments, quota.
     R"sql(
 CREATE TABLE mailboxes (
@@ -50,6 +50,31 @@ CREATE TABLE quota (
   used    INTEGER NOT NULL,
   PRIMARY KEY (account, month)
 );
+)sql",
+    // v2: a message is its raw RFC 5322 text plus what the text cannot say
+    // (mailbox, recipient, time, seen); subject, sender, content and
+    // attachments are parsed from `raw` when the store loads. Rationale:
+    // v1 wrote a message's body twice (content and raw) and its attachments
+    // a third time, and kept two indexes on random keys; ingest of 50 KB
+    // messages spent most of its time writing them (bench/RESULTS.md).
+    // `seq` is the rowid, so rows are appended in commit order; `id` is
+    // unique because the store never hands out one that exists.
+    R"sql(
+CREATE TABLE messages_v2 (
+  seq         INTEGER PRIMARY KEY,                -- commit order across the store
+  id          TEXT    NOT NULL,                   -- 46 x [A-Za-z0-9]
+  mailbox     INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  to_address  TEXT    NOT NULL,
+  received_at INTEGER NOT NULL,                   -- Unix seconds, UTC
+  seen        INTEGER NOT NULL DEFAULT 0,
+  raw         BLOB    NOT NULL
+);
+INSERT INTO messages_v2(seq, id, mailbox, to_address, received_at, seen, raw)
+  SELECT seq, id, mailbox, to_address, received_at, seen, raw FROM messages;
+DROP TABLE attachments;
+DROP TABLE messages;
+ALTER TABLE messages_v2 RENAME TO messages;
+CREATE INDEX messages_by_mailbox ON messages(mailbox);
 )sql",
 };
 

@@ -108,12 +108,14 @@ void Statement::reset() {
 
 std::int64_t Statement::column_int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
-std::string Statement::column_text(int column) const {
+std::string Statement::column_text(int column) const { return std::string(column_blob(column)); }
+
+std::string_view Statement::column_blob(int column) const {
   // Blobs and text alike: sqlite3_column_blob never converts, so binary data survives.
   const void* data = sqlite3_column_blob(stmt_, column);
   int size = sqlite3_column_bytes(stmt_, column);
   if (data == nullptr || size <= 0) return {};
-  return std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
+  return {static_cast<const char*>(data), static_cast<std::size_t>(size)};
 }
 
 Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }

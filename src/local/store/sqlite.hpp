@@ -55,6 +55,8 @@ class Statement {
 
   [[nodiscard]] std::int64_t column_int(int column) const;
   [[nodiscard]] std::string column_text(int column) const;
+  /// The column's bytes without a copy; valid until the next step() or reset().
+  [[nodiscard]] std::string_view column_blob(int column) const;
 
  private:
   [[noreturn]] void fail(int rc) const;

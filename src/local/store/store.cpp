@@ -63,6 +63,18 @@ std::string not_found_message(std::string_view id) {
          "GET /api/messages?email=ADDRESS";
 }
 
+// What the API shows of a message that its raw text says.
+void fill_parsed_fields(StoredMessage& m, const tempmail::detail::ParsedMessage& parsed) {
+  m.subject = parsed.subject;
+  m.from_name = parsed.from_name;
+  m.from_email = parsed.from_email;
+  m.html = parsed.is_html();
+  m.content = parsed.content();
+  m.attachments.clear();
+  for (const auto& att : parsed.attachments)
+    m.attachments.push_back(StoredAttachment{att.name, att.content_type, att.data});
+}
+
 }  // namespace
 
 Store::Store(StoreOptions options) : options_(std::move(options)) {
@@ -217,32 +229,25 @@ void Store::load() {
     bool seen;
   };
   std::vector<Loaded> loaded;
-  std::unordered_map<std::string, std::size_t> index;
+  // Everything the raw text says is parsed from it again (schema v2): the
+  // same parser that accepted the message at delivery.
   auto messages = db_->prepare(
-      "SELECT id, seq, mailbox, from_name, from_email, to_address, subject, received_at, seen, "
-      "html, content FROM messages ORDER BY seq");
+      "SELECT id, seq, mailbox, to_address, received_at, seen, raw FROM messages ORDER BY seq");
   while (messages.step()) {
     auto m = std::make_shared<StoredMessage>();
     m->id = messages.column_text(0);
     m->seq = messages.column_int(1);
-    m->from_name = messages.column_text(3);
-    m->from_email = messages.column_text(4);
-    m->to = messages.column_text(5);
-    m->subject = messages.column_text(6);
-    m->received_at = from_unix(messages.column_int(7));
-    m->html = messages.column_int(9) != 0;
-    m->content = messages.column_text(10);
+    m->to = messages.column_text(3);
+    m->received_at = from_unix(messages.column_int(4));
+    try {
+      fill_parsed_fields(*m, options_.parse(messages.column_blob(6)));
+    } catch (const std::exception& e) {
+      // Kept (never lost) with what the row itself says.
+      if (options_.log)
+        options_.log("message " + m->id + " could not be parsed when loading: " + e.what());
+    }
     next_seq_ = std::max(next_seq_, m->seq + 1);
-    index[m->id] = loaded.size();
-    loaded.push_back({std::move(m), messages.column_int(2), messages.column_int(8) != 0});
-  }
-  auto attachments = db_->prepare(
-      "SELECT message_id, name, content_type, data FROM attachments ORDER BY message_id, position");
-  while (attachments.step()) {
-    auto it = index.find(attachments.column_text(0));
-    if (it == index.end()) continue;
-    loaded[it->second].message->attachments.push_back(StoredAttachment{
-        attachments.column_text(1), attachments.column_text(2), attachments.column_text(3)});
+    loaded.push_back({std::move(m), messages.column_int(2), messages.column_int(5) != 0});
   }
   for (auto& l : loaded) {
     auto mb = by_id_.find(l.mailbox);
@@ -486,7 +491,7 @@ Outcome<MessageView> Store::read_message(std::string_view account, std::string_v
     // Flushed with the writer's next transaction: a `seen` flag lost to a
     // crash is harmless, an fsync per read would not be.
     std::lock_guard q(queue_mu_);
-    seen_queue_.emplace_back(id);
+    seen_queue_.push_back(out.value.message->seq);
   }
   return out;
 }
@@ -512,6 +517,7 @@ Status Store::delete_message(std::string_view account, std::string_view id) {
   std::lock_guard write(write_mu_);
   if (!db_) return Status::kUnavailable;
   std::int64_t mailbox = 0;
+  std::int64_t seq = 0;
   {
     std::shared_lock lock(mu_);
     auto m = message_mailbox_.find(std::string(id));
@@ -519,9 +525,11 @@ Status Store::delete_message(std::string_view account, std::string_view id) {
     const auto& state = *by_id_.at(m->second);
     if (state.record.account != account || state.record.expire_at <= now) return Status::kNotFound;
     mailbox = m->second;
+    for (const auto& v : state.messages)
+      if (v.message->id == id) seq = v.message->seq;
   }
   Transaction tx(*db_);
-  statement("DELETE FROM messages WHERE id = ?").bind(1, id).run();
+  statement("DELETE FROM messages WHERE seq = ?").bind(1, seq).run();
   tx.commit();
   std::unique_lock lock(mu_);
   auto& messages = by_id_.at(mailbox)->messages;
@@ -625,7 +633,7 @@ void Store::commit_or_enqueue(PendingDelivery delivery) {
   }
   std::vector<PendingDelivery> batch;
   batch.push_back(std::move(delivery));
-  std::vector<std::string> no_seen;
+  std::vector<std::int64_t> no_seen;
   commit_batch(batch, no_seen, false, std::move(write));
 }
 
@@ -648,7 +656,7 @@ void Store::writer_loop() {
   int last_checkpointed_pages = 0;
   while (true) {
     std::vector<PendingDelivery> batch;
-    std::vector<std::string> seen;
+    std::vector<std::int64_t> seen;
     bool stop = false;
     bool idle = false;
     bool checkpoint_now = false;
@@ -688,7 +696,7 @@ void Store::writer_loop() {
   }
 }
 
-void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::string>& seen_ids,
+void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::int64_t>& seen_seqs,
                          bool flush_quota, std::unique_lock<std::mutex> write) {
   const sys_seconds now = this->now();
   struct Added {
@@ -717,15 +725,9 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::s
             m->id = tempmail::detail::random_alnum(kMessageIdLength);
           } while (message_mailbox_.contains(m->id));
           m->seq = next_seq_++;
-          m->subject = d.parsed->subject;
-          m->from_name = d.parsed->from_name;
-          m->from_email = d.parsed->from_email;
           m->to = rcpt;
           m->received_at = now;
-          m->html = d.parsed->is_html();
-          m->content = d.parsed->content();
-          for (const auto& att : d.parsed->attachments)
-            m->attachments.push_back(StoredAttachment{att.name, att.content_type, att.data});
+          fill_parsed_fields(*m, *d.parsed);
           ids[i].push_back(m->id);
           // Without a file nothing outlives the process and no query reads
           // messages back from SQLite (reads come from the index): writing
@@ -735,36 +737,21 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::s
             continue;
           }
           statement(
-              "INSERT INTO messages(id, seq, mailbox, from_name, from_email, to_address, subject, "
-              "received_at, seen, html, content, raw) VALUES(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)")
-              .bind(1, m->id)
-              .bind(2, m->seq)
+              "INSERT INTO messages(seq, id, mailbox, to_address, received_at, raw) "
+              "VALUES(?, ?, ?, ?, ?, ?)")
+              .bind(1, m->seq)
+              .bind(2, m->id)
               .bind(3, state.record.id)
-              .bind(4, m->from_name)
-              .bind(5, m->from_email)
-              .bind(6, m->to)
-              .bind(7, m->subject)
-              .bind(8, to_unix(m->received_at))
-              .bind(9, std::int64_t{m->html ? 1 : 0})
-              .bind(10, m->content)
-              .bind_blob(11, *d.raw)
+              .bind(4, m->to)
+              .bind(5, to_unix(m->received_at))
+              .bind_blob(6, *d.raw)
               .run();
-          for (std::size_t p = 0; p < m->attachments.size(); ++p)
-            statement(
-                "INSERT INTO attachments(message_id, position, name, content_type, data) "
-                "VALUES(?, ?, ?, ?, ?)")
-                .bind(1, m->id)
-                .bind(2, static_cast<std::int64_t>(p))
-                .bind(3, m->attachments[p].name)
-                .bind(4, m->attachments[p].content_type)
-                .bind_blob(5, m->attachments[p].data)
-                .run();
           added.push_back(Added{state.record.id, MessageView{std::move(m), false}});
         }
       }
       if (!options_.db_path.empty())
-        for (const auto& id : seen_ids)
-          statement("UPDATE messages SET seen = 1 WHERE id = ?").bind(1, id).run();
+        for (const auto seq : seen_seqs)
+          statement("UPDATE messages SET seen = 1 WHERE seq = ?").bind(1, seq).run();
       if (flush_quota) {
         std::lock_guard q(quota_mu_);
         for (auto& [account, counter] : quota_) {

@@ -5,7 +5,9 @@
 // MailDev's requests/s with 1,000 messages in a mailbox). Serving it from
 // memory under a shared lock costs one hash lookup and a vector copy of
 // shared pointers, with no SQL, no row decoding and no page cache misses; the
-// journal is read once, at start-up, to rebuild the index. Every change is
+// journal is read once, at start-up, to rebuild the index. A message row holds
+// the raw text once (schema v2); what the API shows of it is parsed again on
+// load, so a message's bytes are written once per delivery. Every change is
 // written to SQLite and committed *before* it becomes visible in memory, so
 // what a client has seen survives a crash (except `seen` flags and quota
 // counters, which are flushed lazily: losing one on kill -9 is harmless).
@@ -248,7 +250,7 @@ class Store final : public MailSink {
   void load();
   void writer_loop();
   // `write` holds write_mu_; released before the callbacks run.
-  void commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::string>& seen_ids,
+  void commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::int64_t>& seen_seqs,
                     bool flush_quota, std::unique_lock<std::mutex> write);
   // Commits `delivery` now when that cannot block on a disk flush or on
   // another commit; else queues it for the writer.
@@ -290,7 +292,7 @@ class Store final : public MailSink {
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::vector<PendingDelivery> queue_;
-  std::vector<std::string> seen_queue_;
+  std::vector<std::int64_t> seen_queue_;  ///< seqs of messages newly seen
   bool checkpoint_due_ = false;
   bool stopping_ = false;
   std::thread writer_;

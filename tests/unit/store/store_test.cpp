@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <future>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "common/time.hpp"
+#include "local/store/schema.hpp"
 #include "local/store/sqlite.hpp"
 
 namespace tempmail::local::detail {
@@ -354,6 +356,24 @@ TEST(Store, RestartWithFileDatabaseKeepsMailboxesMessagesSeenFlagsAndQuota) {
   const auto db = dir.path() / "store.db";
   MailboxRecord box;
   std::string seen_id, unseen_id;
+  struct Fields {
+    std::string subject, from_name, from_email, to;
+    std::chrono::sys_seconds received_at;
+    bool html;
+    std::string content;
+    std::vector<StoredAttachment> attachments;
+    Fields() = default;
+    Fields(const StoredMessage& m)  // NOLINT: a snapshot of the fields
+        : subject(m.subject),
+          from_name(m.from_name),
+          from_email(m.from_email),
+          to(m.to),
+          received_at(m.received_at),
+          html(m.html),
+          content(m.content),
+          attachments(m.attachments) {}
+  };
+  std::array<Fields, 2> before;
   {
     Store store(options(clock, db));
     box = store.create_mailbox(kAlice).value;
@@ -362,6 +382,7 @@ TEST(Store, RestartWithFileDatabaseKeepsMailboxesMessagesSeenFlagsAndQuota) {
     auto list = store.list_messages(kAlice, box.address).value.messages;
     seen_id = list.at(0).message->id;
     unseen_id = list.at(1).message->id;
+    before = {*list.at(0).message, *list.at(1).message};
     ASSERT_TRUE(store.read_message(kAlice, seen_id).ok());
     store.count_call(kAlice);
   }
@@ -369,6 +390,20 @@ TEST(Store, RestartWithFileDatabaseKeepsMailboxesMessagesSeenFlagsAndQuota) {
   auto list = store.list_messages(kAlice, box.address);
   ASSERT_TRUE(list.ok());
   ASSERT_THAT(list.value.messages, SizeIs(2));
+  // What the raw text says is parsed from it again: the same as at delivery.
+  for (std::size_t i = 0; i < 2; ++i) {
+    const StoredMessage& m = *list.value.messages[i].message;
+    SCOPED_TRACE(i);
+    EXPECT_EQ(m.subject, before[i].subject);
+    EXPECT_EQ(m.from_name, before[i].from_name);
+    EXPECT_EQ(m.from_email, before[i].from_email);
+    EXPECT_EQ(m.to, before[i].to);
+    EXPECT_EQ(m.received_at, before[i].received_at);
+    EXPECT_EQ(m.html, before[i].html);
+    EXPECT_EQ(m.content, before[i].content);
+    EXPECT_EQ(m.attachments.size(), before[i].attachments.size());
+  }
+  EXPECT_EQ(list.value.messages[1].message->subject, "Second");
   EXPECT_EQ(list.value.messages[0].message->id, seen_id);
   EXPECT_TRUE(list.value.messages[0].seen);
   EXPECT_FALSE(list.value.messages[1].seen);
@@ -411,6 +446,86 @@ TEST(Store, StopFailsLaterDeliveries) {
   auto box = store.create_mailbox(kAlice).value;
   store.stop();
   EXPECT_EQ(deliver(store, message("late"), {box.address}), std::errc::operation_canceled);
+}
+
+// Version 1 kept subject, sender, content and attachments in columns beside
+// the raw text; version 2 parses them from it. An old file opens with every
+// message, its seen flag and its attachments.
+TEST(Store, UpgradesAVersionOneDatabaseKeepingEveryMessage) {
+  TempDir dir;
+  FakeClock clock;
+  const auto db = dir.path() / "v1.db";
+  {
+    Database raw(db);
+    raw.exec(kMigrations[0]);
+    raw.exec("CREATE TABLE schema_version (version INTEGER NOT NULL);"
+             "INSERT INTO schema_version(version) VALUES(1);");
+    raw.prepare(
+           "INSERT INTO mailboxes(id, account, address, domain, created_at, expire_at, token) "
+           "VALUES(7, ?, 'old@example.com', 'example.com', ?, ?, 'token')")
+        .bind(1, kAlice)
+        .bind(2, kStart)
+        .bind(3, kStart + 600)
+        .run();
+    const std::string with_file = message_with_attachment();
+    const std::string plain = message("Plain one", "Your code is 123456");
+    raw.prepare(
+           "INSERT INTO messages(id, seq, mailbox, from_name, from_email, to_address, subject, "
+           "received_at, seen, html, content, raw) VALUES(?, ?, 7, 'x', 'x', "
+           "'old@example.com', 'x', ?, ?, 0, 'x', ?)")
+        .bind(1, "m1")
+        .bind(2, std::int64_t{1})
+        .bind(3, kStart)
+        .bind(4, std::int64_t{1})
+        .bind_blob(5, with_file)
+        .run();
+    raw.prepare(
+           "INSERT INTO messages(id, seq, mailbox, from_name, from_email, to_address, subject, "
+           "received_at, seen, html, content, raw) VALUES(?, ?, 7, 'x', 'x', "
+           "'old@example.com', 'x', ?, 0, 0, 'x', ?)")
+        .bind(1, "m2")
+        .bind(2, std::int64_t{2})
+        .bind(3, kStart + 1)
+        .bind_blob(4, plain)
+        .run();
+    raw.exec("INSERT INTO attachments(message_id, position, name, content_type, data) "
+             "VALUES('m1', 0, 'file.txt', 'text/plain', 'hello world')");
+  }
+  {
+    Store store(options(clock, db));
+    auto list = store.list_messages(kAlice, "old@example.com");
+    ASSERT_TRUE(list.ok()) << list.reason;
+    ASSERT_THAT(list.value.messages, SizeIs(2));
+    const auto& first = *list.value.messages[0].message;
+    const auto& second = *list.value.messages[1].message;
+    EXPECT_EQ(first.id, "m1");
+    EXPECT_TRUE(list.value.messages[0].seen);
+    EXPECT_EQ(first.subject, "With file");
+    EXPECT_TRUE(first.html);
+    EXPECT_EQ(store.attachment(kAlice, "m1", "file.txt").value.attachment().data,
+              "hello world");
+    EXPECT_EQ(second.id, "m2");
+    EXPECT_FALSE(list.value.messages[1].seen);
+    EXPECT_EQ(second.subject, "Plain one");
+    EXPECT_EQ(second.from_email, "hello@example.org");
+    EXPECT_THAT(second.content, ::testing::HasSubstr("Your code is 123456"));
+    EXPECT_EQ(second.received_at, std::chrono::sys_seconds{std::chrono::seconds{kStart + 1}});
+    // New messages continue the sequence; deleting and reading by id still work.
+    ASSERT_FALSE(deliver(store, message("Third"), {"old@example.com"}));
+    EXPECT_GT(store.list_messages(kAlice, "old@example.com").value.messages.back().message->seq,
+              2);
+    EXPECT_EQ(store.delete_message(kAlice, "m2"), Status::kOk);
+    EXPECT_TRUE(store.read_message(kAlice, "m1").ok());
+  }
+  Database raw(db);
+  auto version = raw.prepare("SELECT version FROM schema_version");
+  ASSERT_TRUE(version.step());
+  EXPECT_EQ(version.column_int(0), kSchemaVersion);
+  auto rows = raw.prepare("SELECT id FROM messages ORDER BY seq");
+  std::vector<std::string> ids;
+  while (rows.step()) ids.push_back(rows.column_text(0));
+  EXPECT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids.front(), "m1");
 }
 
 TEST(Store, RefusesADatabaseFromANewerVersion) {
