@@ -53,12 +53,15 @@ CREATE TABLE quota (
 )sql",
     // v2: a message is its raw RFC 5322 text plus what the text cannot say
     // (mailbox, recipient, time, seen); subject, sender, content and
-    // attachments are parsed from `raw` when the store loads. Rationale:
-    // v1 wrote a message's body twice (content and raw) and its attachments
-    // a third time, and kept two indexes on random keys; ingest of 50 KB
-    // messages spent most of its time writing them (bench/RESULTS.md).
-    // `seq` is the rowid, so rows are appended in commit order; `id` is
-    // unique because the store never hands out one that exists.
+    // attachments are parsed from the raw text when the store loads. The raw
+    // text lives in the raw log's segment files (local/store/raw_log.hpp),
+    // where `raw_segment`, `raw_offset`, `raw_length` point; `raw` holds it
+    // instead for messages carried over from v1 (NULL otherwise).
+    // Rationale: v1 wrote a message's body into SQLite twice (content and
+    // raw) and its attachments a third time, and kept two indexes on random
+    // keys; ingest of 50 KB messages spent most of its time writing them
+    // (bench/RESULTS.md). `seq` is the rowid, so rows are appended in commit
+    // order; `id` is unique because the store never hands out one that exists.
     R"sql(
 CREATE TABLE messages_v2 (
   seq         INTEGER PRIMARY KEY,                -- commit order across the store
@@ -67,7 +70,10 @@ CREATE TABLE messages_v2 (
   to_address  TEXT    NOT NULL,
   received_at INTEGER NOT NULL,                   -- Unix seconds, UTC
   seen        INTEGER NOT NULL DEFAULT 0,
-  raw         BLOB    NOT NULL
+  raw_segment INTEGER,                            -- NULL: the text is in `raw`
+  raw_offset  INTEGER,
+  raw_length  INTEGER,
+  raw         BLOB
 );
 INSERT INTO messages_v2(seq, id, mailbox, to_address, received_at, seen, raw)
   SELECT seq, id, mailbox, to_address, received_at, seen, raw FROM messages;

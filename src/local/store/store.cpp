@@ -7,6 +7,7 @@
 #include <future>
 #include <iostream>
 #include <stdexcept>
+#include <set>
 #include <unordered_set>
 
 #include "common/random.hpp"
@@ -122,14 +123,34 @@ Store::Store(StoreOptions options) : options_(std::move(options)) {
     checkpoint_db_ = std::make_unique<Database>(options_.db_path);
     checkpoint_db_->exec("PRAGMA busy_timeout = 5000;");
     checkpoint_db_->exec(sync);
+    raw_log_ = std::make_unique<RawLog>(raw_log_directory(options_.db_path),
+                                        options_.raw_segment_bytes);
   }
   migrate();
   load();
   purge_expired();
+  collect_raw_segments();
   writer_ = std::thread([this] { writer_loop(); });
 }
 
 Store::~Store() { stop(); }
+
+std::filesystem::path Store::raw_log_directory(const std::filesystem::path& db_path) {
+  return std::filesystem::path(db_path.string() + "-raw");
+}
+
+// Deletes the raw log's segments that no message refers to any more: those
+// whose messages were all deleted or expired, and bytes of commits that
+// never happened (a crash between the append and the commit).
+void Store::collect_raw_segments() {
+  if (!raw_log_) return;
+  std::lock_guard write(write_mu_);
+  std::set<std::int64_t> live;
+  auto& q = statement("SELECT DISTINCT raw_segment FROM messages WHERE raw_segment IS NOT NULL");
+  while (q.step()) live.insert(q.column_int(0));
+  q.reset();
+  raw_log_->collect(live);
+}
 
 int Store::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
   auto* store = static_cast<Store*>(self);
@@ -232,7 +253,8 @@ void Store::load() {
   // Everything the raw text says is parsed from it again (schema v2): the
   // same parser that accepted the message at delivery.
   auto messages = db_->prepare(
-      "SELECT id, seq, mailbox, to_address, received_at, seen, raw FROM messages ORDER BY seq");
+      "SELECT id, seq, mailbox, to_address, received_at, seen, raw, raw_segment, raw_offset, "
+      "raw_length, raw_segment IS NULL FROM messages ORDER BY seq");
   while (messages.step()) {
     auto m = std::make_shared<StoredMessage>();
     m->id = messages.column_text(0);
@@ -240,11 +262,19 @@ void Store::load() {
     m->to = messages.column_text(3);
     m->received_at = from_unix(messages.column_int(4));
     try {
-      fill_parsed_fields(*m, options_.parse(messages.column_blob(6)));
+      if (messages.column_int(10) != 0) {  // carried over from v1: the text is in the row
+        fill_parsed_fields(*m, options_.parse(messages.column_blob(6)));
+      } else {
+        if (!raw_log_) throw std::runtime_error("no raw log");
+        const std::string raw = raw_log_->read(RawRef{.segment = messages.column_int(7),
+                                                      .offset = messages.column_int(8),
+                                                      .length = messages.column_int(9)});
+        fill_parsed_fields(*m, options_.parse(raw));
+      }
     } catch (const std::exception& e) {
-      // Kept (never lost) with what the row itself says.
+      // Kept (never dropped) with what the row itself says.
       if (options_.log)
-        options_.log("message " + m->id + " could not be parsed when loading: " + e.what());
+        options_.log("message " + m->id + " is listed without its text: " + e.what());
     }
     next_seq_ = std::max(next_seq_, m->seq + 1);
     loaded.push_back({std::move(m), messages.column_int(2), messages.column_int(5) != 0});
@@ -687,6 +717,7 @@ void Store::writer_loop() {
     if (std::chrono::steady_clock::now() - last_purge >= kPurgeInterval) {
       try {
         purge_expired();
+        collect_raw_segments();
       } catch (const std::exception& e) {
         if (options_.log)
           options_.log(std::string("purging expired mailboxes failed: ") + e.what());
@@ -710,43 +741,62 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
   {
     try {
       if (!db_) throw std::runtime_error("the database is closed");
-      Transaction tx(*db_);
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        const auto& d = batch[i];
-        for (const auto& rcpt : d.recipients) {
-          // Only the writer and API mutations (both under write_mu_) change the
-          // mailbox maps, so reading them here without mu_ is race-free.
+      // Each delivery's live mailboxes (recipient, mailbox id). Only the
+      // writer and API mutations (both under write_mu_) change the mailbox
+      // maps, so reading them here without mu_ is race-free.
+      std::vector<std::vector<std::pair<const std::string*, std::int64_t>>> targets(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i)
+        for (const auto& rcpt : batch[i].recipients) {
           auto a = by_address_.find(rcpt);
           if (a == by_address_.end()) continue;
           const auto& state = *by_id_.at(a->second);
-          if (state.record.expire_at <= now) continue;
+          if (state.record.expire_at > now) targets[i].emplace_back(&rcpt, state.record.id);
+        }
+      // The raw texts go to the raw log first, once per delivery however many
+      // mailboxes it reaches: a committed row never points at missing bytes.
+      std::vector<RawRef> refs(batch.size());
+      if (raw_log_) {
+        std::vector<std::string_view> texts;
+        std::vector<std::size_t> which;
+        for (std::size_t i = 0; i < batch.size(); ++i)
+          if (!targets[i].empty()) {
+            texts.emplace_back(*batch[i].raw);
+            which.push_back(i);
+          }
+        const auto appended = raw_log_->append(texts);
+        for (std::size_t k = 0; k < which.size(); ++k) refs[which[k]] = appended[k];
+        if (options_.fsync && !texts.empty()) raw_log_->sync();
+      }
+      Transaction tx(*db_);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const auto& d = batch[i];
+        for (const auto& [rcpt, mailbox] : targets[i]) {
           auto m = std::make_shared<StoredMessage>();
           do {
             m->id = tempmail::detail::random_alnum(kMessageIdLength);
           } while (message_mailbox_.contains(m->id));
           m->seq = next_seq_++;
-          m->to = rcpt;
+          m->to = *rcpt;
           m->received_at = now;
           fill_parsed_fields(*m, *d.parsed);
           ids[i].push_back(m->id);
           // Without a file nothing outlives the process and no query reads
           // messages back from SQLite (reads come from the index): writing
           // their rows to the in-memory database cost a fifth of ingest.
-          if (options_.db_path.empty()) {
-            added.push_back(Added{state.record.id, MessageView{std::move(m), false}});
-            continue;
-          }
-          statement(
-              "INSERT INTO messages(seq, id, mailbox, to_address, received_at, raw) "
-              "VALUES(?, ?, ?, ?, ?, ?)")
-              .bind(1, m->seq)
-              .bind(2, m->id)
-              .bind(3, state.record.id)
-              .bind(4, m->to)
-              .bind(5, to_unix(m->received_at))
-              .bind_blob(6, *d.raw)
-              .run();
-          added.push_back(Added{state.record.id, MessageView{std::move(m), false}});
+          if (raw_log_)
+            statement(
+                "INSERT INTO messages(seq, id, mailbox, to_address, received_at, raw_segment, "
+                "raw_offset, raw_length) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(1, m->seq)
+                .bind(2, m->id)
+                .bind(3, mailbox)
+                .bind(4, m->to)
+                .bind(5, to_unix(m->received_at))
+                .bind(6, refs[i].segment)
+                .bind(7, refs[i].offset)
+                .bind(8, refs[i].length)
+                .run();
+          added.push_back(Added{mailbox, MessageView{std::move(m), false}});
         }
       }
       if (!options_.db_path.empty())

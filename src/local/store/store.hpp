@@ -5,9 +5,10 @@
 // MailDev's requests/s with 1,000 messages in a mailbox). Serving it from
 // memory under a shared lock costs one hash lookup and a vector copy of
 // shared pointers, with no SQL, no row decoding and no page cache misses; the
-// journal is read once, at start-up, to rebuild the index. A message row holds
-// the raw text once (schema v2); what the API shows of it is parsed again on
-// load, so a message's bytes are written once per delivery. Every change is
+// journal is read once, at start-up, to rebuild the index. A message's raw
+// text is appended once to the raw log (raw_log.hpp) beside the database and
+// its row points there (schema v2); what the API shows of it is parsed again
+// on load, so a message's bytes are written once per delivery. Every change is
 // written to SQLite and committed *before* it becomes visible in memory, so
 // what a client has seen survives a crash (except `seen` flags and quota
 // counters, which are flushed lazily: losing one on kill -9 is harmless).
@@ -45,6 +46,7 @@
 #include <vector>
 
 #include "local/smtp/mail_sink.hpp"
+#include "local/store/raw_log.hpp"
 #include "mime/parse.hpp"
 #include "tempmail/local/server.hpp"
 
@@ -75,6 +77,8 @@ struct StoreOptions {
   /// the store calls `done`, so it survives kill -9 and server crashes; the
   /// WAL is flushed to disk at checkpoints.
   bool fsync = false;
+  /// With a file: the raw log starts a new segment file past this size.
+  std::uint64_t raw_segment_bytes = RawLog::kDefaultSegmentBytes;
 };
 
 struct MailboxRecord {
@@ -218,6 +222,9 @@ class Store final : public MailSink {
   /// Deletes every expired mailbox now (the writer also does it periodically).
   void purge_expired();
   [[nodiscard]] StoreStats stats() const;
+  /// Where a file database keeps its messages' raw texts: the directory
+  /// DB_PATH-raw beside it (like SQLite's DB_PATH-wal).
+  static std::filesystem::path raw_log_directory(const std::filesystem::path& db_path);
   /// Commits everything queued, fails later deliveries, closes the database.
   /// Idempotent; the destructor calls it.
   void stop() noexcept;
@@ -246,6 +253,7 @@ class Store final : public MailSink {
   // SQLite's WAL hook: counts the WAL's pages, asks the writer to checkpoint.
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
   void checkpoint();
+  void collect_raw_segments();
   void migrate();
   void load();
   void writer_loop();
@@ -274,6 +282,8 @@ class Store final : public MailSink {
   std::mutex write_mu_;
   std::unique_ptr<Database> db_;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
+  // A file database's raw message texts (under write_mu_).
+  std::unique_ptr<RawLog> raw_log_;
   // A file database's second connection, for checkpoints (writer thread only).
   std::unique_ptr<Database> checkpoint_db_;
   static constexpr int kCheckpointPages = 8000;        // 32 MB of WAL (4 KiB pages)

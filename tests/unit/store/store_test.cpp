@@ -440,6 +440,91 @@ TEST(Store, ConcurrentDeliveriesToAFileDatabaseAllSurviveRestart) {
   }));
 }
 
+// A message's raw text is written once, to the raw log beside the database,
+// however many mailboxes it reaches; the rows point into it.
+TEST(Store, WritesARawTextOnceToTheRawLogBesideTheDatabase) {
+  TempDir dir;
+  FakeClock clock;
+  const auto db = dir.path() / "store.db";
+  const std::string raw = message("To both", "Same bytes");
+  MailboxRecord a, b;
+  {
+    Store store(options(clock, db));
+    a = store.create_mailbox(kAlice).value;
+    b = store.create_mailbox(kBob).value;
+    ASSERT_FALSE(deliver(store, raw, {a.address, b.address}));
+  }
+  const auto raw_dir = Store::raw_log_directory(db);
+  EXPECT_EQ(raw_dir, dir.path() / "store.db-raw");
+  std::uintmax_t bytes = 0;
+  for (const auto& f : std::filesystem::directory_iterator(raw_dir)) bytes += f.file_size();
+  EXPECT_EQ(bytes, raw.size());
+  Store store(options(clock, db));
+  EXPECT_EQ(store.list_messages(kAlice, a.address).value.messages.at(0).message->subject,
+            "To both");
+  EXPECT_EQ(store.list_messages(kBob, b.address).value.messages.at(0).message->content,
+            "Same bytes\n");
+}
+
+// Segments whose messages are all gone are deleted; live ones stay.
+TEST(Store, DeletesRawSegmentsNoMessageRefersTo) {
+  TempDir dir;
+  FakeClock clock;
+  const auto db = dir.path() / "store.db";
+  auto opts = [&] {
+    auto o = options(clock, db);
+    o.raw_segment_bytes = 1;  // a segment per delivery
+    return o;
+  };
+  MailboxRecord a, b;
+  {
+    Store store(opts());
+    a = store.create_mailbox(kAlice).value;
+    b = store.create_mailbox(kAlice).value;
+    for (int i = 0; i < 3; ++i) ASSERT_FALSE(deliver(store, message("A"), {a.address}));
+    ASSERT_FALSE(deliver(store, message("B"), {b.address}));
+    ASSERT_EQ(store.delete_mailbox(kAlice, a.address), Status::kOk);
+  }
+  auto count = [&] {
+    std::size_t n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(Store::raw_log_directory(db)))
+      n += f.path().extension() == ".raw";
+    return n;
+  };
+  EXPECT_EQ(count(), 4u);
+  Store store(opts());  // collects on open (and every few seconds while running)
+  EXPECT_EQ(count(), 1u);
+  ASSERT_THAT(store.list_messages(kAlice, b.address).value.messages, SizeIs(1));
+  EXPECT_EQ(store.list_messages(kAlice, b.address).value.messages[0].message->subject, "B");
+}
+
+// A raw file lost outside the server (deleted, truncated) does not lose the
+// message's row: it is listed with what the row says, and the log says why.
+TEST(Store, AMessageWhoseRawTextIsMissingIsStillListedAndTheLogSaysWhy) {
+  TempDir dir;
+  FakeClock clock;
+  const auto db = dir.path() / "store.db";
+  MailboxRecord box;
+  {
+    Store store(options(clock, db));
+    box = store.create_mailbox(kAlice).value;
+    ASSERT_FALSE(deliver(store, message("Lost"), {box.address}));
+  }
+  for (const auto& f : std::filesystem::directory_iterator(Store::raw_log_directory(db)))
+    std::filesystem::resize_file(f.path(), 0);
+  std::vector<std::string> log;
+  auto o = options(clock, db);
+  o.log = [&](std::string_view line) { log.emplace_back(line); };
+  Store store(o);
+  auto list = store.list_messages(kAlice, box.address).value.messages;
+  ASSERT_THAT(list, SizeIs(1));
+  EXPECT_EQ(list[0].message->to, box.address);
+  ASSERT_THAT(log, SizeIs(1));
+  EXPECT_THAT(log[0], ::testing::AllOf(::testing::HasSubstr(list[0].message->id),
+                                       ::testing::HasSubstr("store.db-raw"),
+                                       ::testing::HasSubstr("ends before byte")));
+}
+
 TEST(Store, StopFailsLaterDeliveries) {
   FakeClock clock;
   Store store(options(clock));

@@ -1,0 +1,150 @@
+// The raw log on its own: append-only segment files of raw message texts.
+#include "local/store/raw_log.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tempmail::local::detail {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+class RawLogTest : public ::testing::Test {
+ protected:
+  RawLogTest() {
+    std::random_device rd;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tempmail-raw-log-test-" + std::to_string(rd())) / "mail.db-raw";
+  }
+  ~RawLogTest() override { std::filesystem::remove_all(dir_.parent_path()); }
+
+  std::filesystem::path dir_;
+};
+
+std::vector<RawRef> append(RawLog& log, std::vector<std::string_view> texts) {
+  return log.append(texts);
+}
+
+TEST_F(RawLogTest, ReadsBackEveryTextOfABatchWhereItSays) {
+  RawLog log(dir_);
+  const std::string big(50 * 1024, 'x');
+  const auto refs = append(log, {"first", "", big, "last\r\n"});
+  ASSERT_THAT(refs, SizeIs(4));
+  EXPECT_EQ(refs[0], (RawRef{.segment = 1, .offset = 0, .length = 5}));
+  EXPECT_EQ(refs[1].length, 0);
+  EXPECT_EQ(log.read(refs[0]), "first");
+  EXPECT_EQ(log.read(refs[1]), "");
+  EXPECT_EQ(log.read(refs[2]), big);
+  EXPECT_EQ(log.read(refs[3]), "last\r\n");
+  EXPECT_EQ(std::filesystem::file_size(dir_ / "000000000001.raw"), 5 + big.size() + 6);
+}
+
+TEST_F(RawLogTest, ReopeningAppendsAfterWhatIsThere) {
+  RawRef first;
+  {
+    RawLog log(dir_);
+    first = append(log, {"one"}).front();
+  }
+  RawLog log(dir_);
+  const RawRef second = append(log, {"two"}).front();
+  EXPECT_EQ(second.segment, first.segment);
+  EXPECT_EQ(second.offset, 3);
+  EXPECT_EQ(log.read(first), "one");
+  EXPECT_EQ(log.read(second), "two");
+}
+
+TEST_F(RawLogTest, StartsANewSegmentOnceTheActiveOneIsFull) {
+  RawLog log(dir_, /*segment_bytes=*/10);
+  const RawRef a = append(log, {"0123456789ab"}).front();  // a batch may pass the limit
+  const RawRef b = append(log, {"next"}).front();
+  EXPECT_EQ(a.segment, 1);
+  EXPECT_EQ(b.segment, 2);
+  EXPECT_EQ(b.offset, 0);
+  EXPECT_EQ(log.active_segment(), 2);
+  EXPECT_THAT(log.segments(), ElementsAre(1, 2));
+  EXPECT_EQ(log.read(a), "0123456789ab");
+  EXPECT_EQ(log.read(b), "next");
+}
+
+TEST_F(RawLogTest, CollectDeletesSegmentsNothingRefersToButNeverTheActiveOne) {
+  RawLog log(dir_, 4);
+  for (std::string_view text : {"aaaa", "bbbb", "cccc", "dddd"}) append(log, {text});
+  ASSERT_THAT(log.segments(), ElementsAre(1, 2, 3, 4));
+  EXPECT_EQ(log.collect({2}), 2u);  // 1 and 3 go; 2 is live; 4 is active
+  EXPECT_THAT(log.segments(), ElementsAre(2, 4));
+  EXPECT_EQ(log.read(RawRef{.segment = 2, .offset = 0, .length = 4}), "bbbb");
+  EXPECT_EQ(log.collect({}), 1u);
+  EXPECT_THAT(log.segments(), ElementsAre(4));
+}
+
+TEST_F(RawLogTest, IgnoresFilesThatAreNotSegments) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ / "notes.txt") << "mine";
+  std::ofstream(dir_ / "12.raw") << "short name";
+  RawLog log(dir_);
+  EXPECT_THAT(log.segments(), ElementsAre(1));
+  log.collect({});
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "notes.txt"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "12.raw"));
+}
+
+TEST_F(RawLogTest, ReadingPastTheEndOfATruncatedSegmentNamesTheFile) {
+  RawLog log(dir_);
+  const RawRef ref = append(log, {"0123456789"}).front();
+  std::filesystem::resize_file(dir_ / "000000000001.raw", 4);
+  try {
+    (void)log.read(ref);
+    FAIL() << "read past the end";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("000000000001.raw"));
+    EXPECT_THAT(e.what(), HasSubstr("ends before byte 10"));
+  }
+}
+
+TEST_F(RawLogTest, ReadingADeletedSegmentNamesTheFile) {
+  RawLog log(dir_, 1);
+  const RawRef ref = append(log, {"gone"}).front();
+  append(log, {"active"});
+  log.collect({});
+  EXPECT_THROW(
+      {
+        try {
+          (void)log.read(ref);
+        } catch (const std::runtime_error& e) {
+          EXPECT_THAT(e.what(), HasSubstr("000000000001.raw"));
+          throw;
+        }
+      },
+      std::runtime_error);
+}
+
+TEST_F(RawLogTest, ADirectoryThatCannotBeCreatedIsNamed) {
+  std::filesystem::create_directories(dir_.parent_path());
+  std::ofstream(dir_.parent_path() / "file") << "x";
+  try {
+    RawLog log(dir_.parent_path() / "file" / "sub");
+    FAIL() << "created a directory under a file";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("file/sub"));
+  }
+}
+
+TEST_F(RawLogTest, SyncFlushesWithoutChangingWhatIsRead) {
+  RawLog log(dir_);
+  const RawRef ref = append(log, {"durable"}).front();
+  log.sync();
+  log.sync();
+  EXPECT_EQ(log.read(ref), "durable");
+}
+
+}  // namespace
+}  // namespace tempmail::local::detail
