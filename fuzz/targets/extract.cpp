@@ -1,13 +1,15 @@
 // Mail bodies from strangers -> extraction (include/tempmail/extract.hpp).
 // Input: one flags byte, then the body; with flag 0x02 its first line is the
 // subject. Besides crashes: `extract` agrees with the single-purpose functions
-// it stands for, and a chosen code is the best candidate.
+// it stands for, a chosen code is the best candidate, and the pre-parse
+// rewrite changes nothing that is rendered.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "check.hpp"
+#include "extract/render.hpp"
 #include "tempmail/extract.hpp"
 
 namespace {
@@ -64,6 +66,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   TEMPMAIL_FUZZ_CHECK(all.verification_link == tempmail::verification_link(message, options.link));
   TEMPMAIL_FUZZ_CHECK(all.otp == tempmail::find_otp(message, options.otp));
   if (all.verification_link) TEMPMAIL_FUZZ_CHECK(all.verification_link->kind == tempmail::LinkKind::kWeb);
+
+  // What Gumbo is handed after the pre-parse rewrite (extract/prepare.hpp)
+  // renders exactly as the body itself does.
+  if (message.html)
+    TEMPMAIL_FUZZ_CHECK(tempmail::detail::render_html(body) ==
+                        tempmail::detail::render_html(body, tempmail::detail::Preparation::kAsIs));
 
   // The raw-input entry points on the other reading of the body.
   if (message.html) {

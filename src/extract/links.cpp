@@ -23,6 +23,32 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
+std::string to_lower(std::string&& s) {
+  for (char& c : s) c = lower(c);
+  return std::move(s);
+}
+
+// `part` is lower case.
+bool ifind(std::string_view s, std::string_view part) {
+  if (part.size() > s.size()) return false;
+  for (std::size_t i = 0; i + part.size() <= s.size(); ++i) {
+    std::size_t k = 0;
+    while (k < part.size() && lower(s[i + k]) == part[k]) ++k;
+    if (k == part.size()) return true;
+  }
+  return false;
+}
+
+// `suffix` is lower case.
+bool iends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && ifind(s.substr(s.size() - suffix.size()), suffix);
+}
+
+// `prefix` is lower case.
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && ifind(s.substr(0, prefix.size()), prefix);
+}
+
 bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -34,10 +60,28 @@ bool uri_char(char c) {
   return kAllowed.find(c) != std::string_view::npos;
 }
 
+// A parsed URL: a view of the text when it parses as it is (no copy), else
+// of an escaped copy that it owns.
+class ParsedUrl {
+ public:
+  explicit ParsedUrl(boost::urls::url_view view) : view_(view) {}
+  explicit ParsedUrl(boost::urls::url owned) : owned_(std::move(owned)) {}
+
+  const boost::urls::url_view_base& operator*() const {
+    return owned_ ? static_cast<const boost::urls::url_view_base&>(*owned_) : view_;
+  }
+  const boost::urls::url_view_base* operator->() const { return &**this; }
+
+ private:
+  boost::urls::url_view view_;
+  std::optional<boost::urls::url> owned_;
+};
+
 // Browsers accept hrefs with spaces, non-ASCII and stray '%'; a strict parser
 // does not. Escape what RFC 3986 forbids (keeping the first '#') and parse again.
-std::optional<boost::urls::url> parse_url(std::string_view text) {
-  if (auto parsed = boost::urls::parse_uri_reference(text)) return boost::urls::url(*parsed);
+// The result may refer to `text`.
+std::optional<ParsedUrl> parse_url(std::string_view text) {
+  if (auto parsed = boost::urls::parse_uri_reference(text)) return ParsedUrl(*parsed);
   std::string escaped;
   escaped.reserve(text.size() + 16);
   bool seen_hash = false;
@@ -59,7 +103,8 @@ std::optional<boost::urls::url> parse_url(std::string_view text) {
       escaped.push_back(kHex[b & 15]);
     }
   }
-  if (auto parsed = boost::urls::parse_uri_reference(escaped)) return boost::urls::url(*parsed);
+  if (auto parsed = boost::urls::parse_uri_reference(escaped))
+    return ParsedUrl(boost::urls::url(*parsed));
   return std::nullopt;
 }
 
@@ -227,11 +272,16 @@ std::vector<UrlSpan> find_bare_urls(std::string_view text) {
   return spans;
 }
 
+const std::vector<UrlSpan>& bare_urls(const Rendered& rendered) {
+  if (!rendered.bare_urls) rendered.bare_urls = find_bare_urls(rendered.text);
+  return *rendered.bare_urls;
+}
+
 CollectedLinks collect_links(const Rendered& rendered) {
   CollectedLinks out;
   LinkSink sink(out);
   const std::string& text = rendered.text;
-  std::vector<UrlSpan> bare = find_bare_urls(text);
+  const std::vector<UrlSpan>& bare = bare_urls(rendered);
   std::size_t next_bare = 0;
   auto add_bare_before = [&](std::size_t limit) {
     for (; next_bare < bare.size() && bare[next_bare].begin < limit; ++next_bare)
@@ -305,11 +355,12 @@ bool social_host(std::string_view host) {
 }
 
 bool credential_key(std::string_view key) {
-  std::string k = to_lower(key);
   for (std::string_view part :
        {"token", "code", "signature", "otp", "nonce", "ticket", "verif", "confirm", "magic"})
-    if (k.find(part) != std::string::npos) return true;
-  return k == "key" || k == "sig" || k == "hash" || k == "auth" || k == "k" || k == "t";
+    if (ifind(key, part)) return true;
+  for (std::string_view whole : {"key", "sig", "hash", "auth", "k", "t"})
+    if (key.size() == whole.size() && ifind(key, whole)) return true;
+  return false;
 }
 
 // A long run of letters and digits mixing both: what tokens look like.
@@ -334,11 +385,9 @@ bool random_looking(std::string_view s) {
 }
 
 bool image_path(std::string_view path) {
-  std::string p = to_lower(path);
   for (std::string_view ext : {".gif", ".png", ".jpg", ".jpeg", ".webp", ".svg", ".bmp"})
-    if (p.ends_with(ext)) return true;
-  return p.find("/pixel") != std::string::npos || p.find("/beacon") != std::string::npos ||
-         p.find("/open") != std::string::npos;
+    if (iends_with(path, ext)) return true;
+  return ifind(path, "/pixel") || ifind(path, "/beacon") || ifind(path, "/open");
 }
 
 void note(ScoredLink& s, int points, std::string_view what) {
@@ -370,6 +419,7 @@ std::vector<ScoredLink> rank(const std::vector<Link>& links,
 
   std::vector<ScoredLink> ranked;
   ranked.reserve(links.size());
+  std::string text_and_url;
   for (std::size_t i = 0; i < links.size(); ++i) {
     const Link& link = links[i];
     ScoredLink s{link, 0, {}};
@@ -378,18 +428,18 @@ std::vector<ScoredLink> rank(const std::vector<Link>& links,
       ranked.push_back(std::move(s));
       continue;
     }
-    auto url = parse_url(link.url);
-    std::string host = url ? to_lower(url->host()) : std::string{};
-    std::string path = url ? std::string(url->path()) : std::string{};
+    const std::optional<ParsedUrl> parsed = parse_url(link.url);
+    const ParsedUrl* url = parsed ? &*parsed : nullptr;
+    std::string host = url ? to_lower((*url)->host()) : std::string{};
+    std::string path = url ? (*url)->path() : std::string{};
     std::string_view context = i < contexts.size() ? std::string_view(contexts[i]) : "";
 
     if (!prefer_host.empty() && host_is(host, prefer_host)) note(s, 100, "preferred host");
     if (prefer && RE2::PartialMatch(link.url, *prefer)) note(s, 100, "matches preferred pattern");
 
     // A link whose text is its URL says nothing the path does not say.
-    std::string lower_text = to_lower(link.text.substr(0, 8));
-    bool text_is_url = lower_text.starts_with("http://") || lower_text.starts_with("https://") ||
-                       lower_text.starts_with("www.");
+    bool text_is_url = istarts_with(link.text, "http://") || istarts_with(link.text, "https://") ||
+                       istarts_with(link.text, "www.");
     if (!text_is_url && contains(verify_words(), link.text)) {
       note(s, 40, "text says verify/confirm/sign in");
     } else if (contains(verify_words(), context)) {
@@ -399,7 +449,7 @@ std::vector<ScoredLink> rank(const std::vector<Link>& links,
     bool credential = false;
     bool random_value = random_looking(path);
     if (url) {
-      for (auto param : url->params()) {
+      for (auto param : (*url)->params()) {
         credential =
             credential || (param.has_value && !param.value.empty() && credential_key(param.key));
         random_value = random_value || random_looking(param.value);
@@ -408,12 +458,15 @@ std::vector<ScoredLink> rank(const std::vector<Link>& links,
     if (credential) note(s, 20, "query carries a token or code");
     if (random_value) note(s, 10, "carries a long random value");
 
-    if (contains(avoid_words(), link.text) || contains(avoid_words(), link.url))
+    // One search over both: no alternative of the pattern matches a line break,
+    // so none matches across the joint, and \b sees the break as it sees an end.
+    text_and_url.assign(link.text).append(1, '\n').append(link.url);
+    if (contains(avoid_words(), text_and_url))
       note(s, -60, "unsubscribe, privacy, terms, help or view-in-browser");
     if (social_host(host)) note(s, -80, "social network");
     if (link.image) note(s, -25, "image link");
     if (image_path(path)) note(s, -40, "image or tracking pixel");
-    if ((path.empty() || path == "/") && (!url || !url->has_query())) note(s, -20, "home page");
+    if ((path.empty() || path == "/") && (!url || !(*url)->has_query())) note(s, -20, "home page");
     ranked.push_back(std::move(s));
   }
   std::stable_sort(ranked.begin(), ranked.end(),
@@ -436,23 +489,23 @@ namespace tempmail {
 
 std::string Link::scheme() const {
   auto u = detail::parse_url(url);
-  return u ? detail::to_lower(u->scheme()) : std::string{};
+  return u ? detail::to_lower(std::string_view((*u)->scheme())) : std::string{};
 }
 
 std::string Link::host() const {
   auto u = detail::parse_url(url);
-  return u ? detail::to_lower(u->host()) : std::string{};
+  return u ? detail::to_lower((*u)->host()) : std::string{};
 }
 
 std::string Link::path() const {
   auto u = detail::parse_url(url);
-  return u ? std::string(u->path()) : std::string{};
+  return u ? std::string((*u)->path()) : std::string{};
 }
 
 std::optional<std::string> Link::query_param(std::string_view name) const {
   auto u = detail::parse_url(url);
   if (!u) return std::nullopt;
-  for (auto param : u->params(boost::urls::encoding_opts{true}))
+  for (auto param : (*u)->params(boost::urls::encoding_opts{true}))
     if (param.key == name) return param.value;
   return std::nullopt;
 }
@@ -461,14 +514,14 @@ std::vector<std::pair<std::string, std::string>> Link::query_params() const {
   std::vector<std::pair<std::string, std::string>> out;
   auto u = detail::parse_url(url);
   if (!u) return out;
-  for (auto param : u->params(boost::urls::encoding_opts{true}))
+  for (auto param : (*u)->params(boost::urls::encoding_opts{true}))
     out.emplace_back(param.key, param.value);
   return out;
 }
 
 std::string Link::fragment() const {
   auto u = detail::parse_url(url);
-  return u ? std::string(u->fragment()) : std::string{};
+  return u ? std::string((*u)->fragment()) : std::string{};
 }
 
 }  // namespace tempmail

@@ -11,14 +11,11 @@
 
 namespace tempmail::detail {
 
-/// A bare URL in text: [begin, end) without trailing punctuation.
-struct UrlSpan {
-  std::size_t begin = 0;
-  std::size_t end = 0;
-};
-
 /// Bare URLs ("https://...", "www...") in `text`, in order.
 std::vector<UrlSpan> find_bare_urls(std::string_view text);
+
+/// find_bare_urls(rendered.text), found once per rendering.
+const std::vector<UrlSpan>& bare_urls(const Rendered& rendered);
 
 /// The links of a rendered body, with the text just before each web link (the
 /// "to verify, click" in front of a "here"), parallel to `links.web`.

@@ -88,11 +88,17 @@ bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 // --- One text (the subject or the body) ---------------------------------------------
 class Text {
  public:
-  Text(std::string_view text, const std::vector<Styled>* styled) : text_(text) {
-    for (std::size_t i = 0; i < text.size(); ++i)
-      if (text[i] == '\n') newlines_.push_back(i);
+  // `bare` is find_bare_urls(text) when already known, else null.
+  Text(std::string_view text, const std::vector<Styled>* styled, const std::vector<UrlSpan>* bare)
+      : text_(text) {
+    for (std::size_t i = text.find('\n'); i != std::string_view::npos; i = text.find('\n', i + 1))
+      newlines_.push_back(i);
     find_keywords();
-    find_masks();
+    if (bare) {
+      find_masks(*bare);
+    } else {
+      find_masks(find_bare_urls(text_));
+    }
     if (styled) {
       styled_ = *styled;
       std::sort(styled_.begin(), styled_.end(), [](const Styled& a, const Styled& b) {
@@ -190,8 +196,8 @@ class Text {
               [](const Keyword& a, const Keyword& b) { return a.end < b.end; });
   }
 
-  void find_masks() {
-    for (UrlSpan u : find_bare_urls(text_)) masks_.push_back({u.begin, u.end});
+  void find_masks(const std::vector<UrlSpan>& bare) {
+    for (UrlSpan u : bare) masks_.push_back({u.begin, u.end});
     auto local = [](char c) {
       return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
     };
@@ -301,8 +307,11 @@ std::vector<Token> find_tokens(std::string_view s) {
       r.upper = r.upper || is_upper(c);
       r.lower = r.lower || is_lower(c);
     }
-    runs.push_back(r);
     i = r.end;
+    // A run with small letters never joins a chain below, so one that is not
+    // a code by itself (most words) can be left out.
+    if (r.lower && !single_shape(s, r)) continue;
+    runs.push_back(r);
   }
 
   std::vector<Token> tokens;
@@ -428,7 +437,12 @@ void add(Occurrence& o, int points, std::string_view what) {
 }
 
 std::string quoted(std::string_view text, const Keyword& k) {
-  return "'" + std::string(text.substr(k.begin, k.end - k.begin)) + "'";
+  std::string out;
+  out.reserve(k.end - k.begin + 2);
+  out.push_back('\'');
+  out.append(text.substr(k.begin, k.end - k.begin));
+  out.push_back('\'');
+  return out;
 }
 
 // Scores tokens[i] of `t`; nullopt when it cannot be a code at all.
@@ -566,7 +580,8 @@ OtpResult find_otp(const Rendered& body, std::string_view subject, const OtpOpti
                                   "); fix the pattern or leave it empty");
   }
 
-  const Text texts[] = {Text(subject, nullptr), Text(body.text, &body.styled)};
+  const Text texts[] = {Text(subject, nullptr, nullptr),
+                        Text(body.text, &body.styled, &bare_urls(body))};
   bool has_code_word = texts[0].has_code_word() || texts[1].has_code_word();
 
   std::vector<Occurrence> merged;

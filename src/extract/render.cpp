@@ -12,6 +12,8 @@
 #include <optional>
 #include <unordered_map>
 
+#include "extract/prepare.hpp"
+
 namespace tempmail::detail {
 namespace {
 
@@ -58,7 +60,7 @@ constexpr int kMaxNesting = 1500;
 constexpr int kDropStrayEndTags = 128;
 
 bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -67,21 +69,35 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Elements that never stay open (void) or that the parser closes implicitly;
-// `name` is lower case.
-bool does_not_nest(std::string_view name) {
-  static constexpr std::array<std::string_view, 30> kNames = {
-      // sorted
-      "area",  "base",     "body",   "br",  "col",   "colgroup", "dd",    "dt",
-      "embed", "hr",       "html",   "img", "input", "keygen",   "li",    "link",
-      "meta",  "optgroup", "option", "p",   "param", "source",   "tbody", "td",
-      "tfoot", "th",       "thead",  "tr",  "track", "wbr"};
-  return std::binary_search(kNames.begin(), kNames.end(), name);
+// A tag name of up to 8 letters and digits, lower-cased and packed into an
+// integer (0 when longer): compared and counted without building strings.
+constexpr std::uint64_t pack_name(std::string_view name) {
+  if (name.size() > 8) return 0;
+  std::uint64_t key = 0;
+  for (char c : name) key = (key << 8) | static_cast<unsigned char>(lower(c));
+  return key;
 }
 
-bool raw_text_element(std::string_view name) {
-  return name == "script" || name == "style" || name == "textarea" || name == "title" ||
-         name == "xmp" || name == "noembed";
+// Elements that never stay open (void) or that the parser closes implicitly.
+bool does_not_nest(std::uint64_t packed) {
+  static constexpr auto kNames = [] {
+    std::array<std::uint64_t, 30> names{};
+    constexpr std::array<std::string_view, 30> kText = {
+        "area",  "base",     "body",   "br",  "col",   "colgroup", "dd",    "dt",
+        "embed", "hr",       "html",   "img", "input", "keygen",   "li",    "link",
+        "meta",  "optgroup", "option", "p",   "param", "source",   "tbody", "td",
+        "tfoot", "th",       "thead",  "tr",  "track", "wbr"};
+    for (std::size_t i = 0; i < kText.size(); ++i) names[i] = pack_name(kText[i]);
+    std::sort(names.begin(), names.end());
+    return names;
+  }();
+  return packed != 0 && std::binary_search(kNames.begin(), kNames.end(), packed);
+}
+
+bool raw_text_element(std::uint64_t packed) {
+  return packed == pack_name("script") || packed == pack_name("style") ||
+         packed == pack_name("textarea") || packed == pack_name("title") ||
+         packed == pack_name("xmp") || packed == pack_name("noembed");
 }
 
 std::size_t ifind(std::string_view haystack, std::string_view needle, std::size_t from) {
@@ -100,12 +116,61 @@ std::string lower_name(std::string_view name) {
   return out;
 }
 
+// Rough count of open elements by (lower-case) name.
+class OpenCounts {
+ public:
+  int& operator[](std::string_view name) {
+    std::uint64_t packed = pack_name(name);
+    if (packed != 0) return short_[packed];
+    return long_[lower_name(name)];
+  }
+
+ private:
+  std::unordered_map<std::uint64_t, int> short_;
+  std::unordered_map<std::string, int> long_;
+};
+
+// --- CDATA sections ------------------------------------------------------------------
+// Debian's Gumbo 0.10.1 keeps its assertions, and a CDATA section holding only
+// whitespace, in MathML or SVG inside a table, followed by text, fails one in
+// handle_in_table and aborts the process ("<table><math><mi><![CDATA[ ]]>x").
+// Every "<![CDATA[...]]>" becomes the comment "<!--[CDATA[...]]-->" first. Outside
+// MathML and SVG that is what it was (a bogus comment, hidden) unless it holds a
+// '>'; inside them its text, which mail never relies on, is no longer shown.
+std::optional<std::string> neutralize_cdata(std::string_view html) {
+  constexpr std::string_view kOpen = "<![CDATA[", kClose = "]]>";
+  std::size_t at = html.find(kOpen);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string out;
+  out.reserve(html.size() + 64);
+  std::size_t from = 0;
+  while (at != std::string_view::npos) {
+    out.append(html, from, at - from).append("<!--[CDATA[");
+    const std::size_t body = at + kOpen.size();
+    const std::size_t close = html.find(kClose, body);
+    if (close == std::string_view::npos) {  // runs to the end, as the comment will
+      out.append(html.substr(body));
+      return out;
+    }
+    out.append(html, body, close - body).append("]]-->");
+    from = close + kClose.size();
+    at = html.find(kOpen, from);
+  }
+  out.append(html.substr(from));
+  return out;
+}
+
 std::optional<std::string> limit_nesting(std::string_view html) {
   // Cheap exit: a document with fewer tags than the limit cannot exceed it.
-  if (static_cast<std::size_t>(std::count(html.begin(), html.end(), '<')) <= kMaxNesting)
-    return std::nullopt;
+  if (html.size() <= kMaxNesting) return std::nullopt;  // (and data() may be null)
+  std::size_t tags = 0;
+  for (const char* p = html.data(); tags <= kMaxNesting; ++p, ++tags) {
+    p = static_cast<const char*>(
+        std::memchr(p, '<', static_cast<std::size_t>(html.data() + html.size() - p)));
+    if (p == nullptr) return std::nullopt;
+  }
   std::vector<std::pair<std::size_t, std::size_t>> drop;  // [begin, end) of dropped tags
-  std::unordered_map<std::string, int> open;              // rough count of open elements by name
+  OpenCounts open;
   int depth = 0;
   std::size_t pos = 0;
   while ((pos = html.find('<', pos)) != std::string_view::npos) {
@@ -131,15 +196,16 @@ std::optional<std::string> limit_nesting(std::string_view html) {
       while (name_end < close &&
              (ascii_alpha(html[name_end]) || (html[name_end] >= '0' && html[name_end] <= '9')))
         ++name_end;
-      std::string name = lower_name(html.substr(name_begin, name_end - name_begin));
-      if (!end_tag && raw_text_element(name)) {
-        std::string closing = "</" + name;
+      std::string_view name = html.substr(name_begin, name_end - name_begin);
+      std::uint64_t packed = pack_name(name);
+      if (!end_tag && raw_text_element(packed)) {
+        std::string closing = "</" + lower_name(name);
         std::size_t end = ifind(html, closing, close + 1);
         pos = end == std::string_view::npos ? html.size() : end;
         continue;
       }
       // A trailing "/" does not close an HTML element ("<div/>" stays open).
-      if (!does_not_nest(name)) {
+      if (!does_not_nest(packed)) {
         int& count = open[name];
         if (end_tag) {
           if (count > 0) {
@@ -343,10 +409,14 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// `needle` is lower case.
 bool icontains(std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) return true;
   if (needle.size() > haystack.size()) return false;
+  const char first = needle.front();
   for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i)
-    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
+    if (lower(haystack[i]) == first && iequals(haystack.substr(i, needle.size()), needle))
+      return true;
   return false;
 }
 
@@ -471,7 +541,31 @@ void apply_style_attribute(std::string_view style, ElementStyle& s) {
   if (clipped_size && overflow_hidden) s.hidden = true;
 }
 
-ElementStyle element_style(const GumboElement& el, std::uint8_t tag_class) {
+// What a style attribute does, as prepare_html() stores it in a marker:
+// hidden (1 bit), tiny font and visibility (unset/false/true, 2 bits each),
+// weak signals (0-2, more count as 2: two hide) and flags (3 bits).
+std::uint16_t style_code(std::string_view css) {
+  ElementStyle s;
+  apply_style_attribute(css, s);
+  auto tri = [](const std::optional<bool>& b) -> unsigned { return b ? (*b ? 2u : 1u) : 0u; };
+  unsigned weak = static_cast<unsigned>(std::min(s.weak_hidden, 2));
+  return static_cast<std::uint16_t>((s.hidden ? 1u : 0u) | (tri(s.tiny_font) << 1) |
+                                    (tri(s.visibility_hidden) << 3) | (weak << 5) |
+                                    (static_cast<unsigned>(s.flags & 7) << 7));
+}
+
+void apply_style_code(std::uint16_t code, ElementStyle& s) {
+  auto tri = [](unsigned v) -> std::optional<bool> {
+    return v == 0 ? std::nullopt : std::optional<bool>(v == 2);
+  };
+  if (code & 1) s.hidden = true;
+  if (auto t = tri((code >> 1) & 3)) s.tiny_font = t;
+  if (auto v = tri((code >> 3) & 3)) s.visibility_hidden = v;
+  s.weak_hidden += (code >> 5) & 3;
+  s.flags |= static_cast<std::uint8_t>((code >> 7) & 7);
+}
+
+ElementStyle element_style(const GumboElement& el, std::uint8_t tag_class, bool markers) {
   ElementStyle s;
   if (tag_class & kCodeTag) s.flags |= kCodeStyle;
   if (tag_class & kEmphTag) s.flags |= kEmphasis;
@@ -481,7 +575,12 @@ ElementStyle element_style(const GumboElement& el, std::uint8_t tag_class) {
     std::string_view name = a->name;  // Gumbo lower-cases attribute names
     std::string_view value = a->value;
     if (name == "style") {
-      apply_style_attribute(value, s);
+      std::uint16_t code = markers ? style_marker_code(value) : kNoStyleCode;
+      if (code != kNoStyleCode) {
+        apply_style_code(code, s);
+      } else {
+        apply_style_attribute(value, s);
+      }
     } else if (name == "hidden") {
       s.hidden = true;
     } else if (name == "aria-hidden") {
@@ -542,7 +641,57 @@ void record_styled(const std::string& t, std::vector<Styled>& styled, std::size_
   styled.push_back({begin, end, flags});
 }
 
-void walk(const GumboNode* root, Rendered& r) {
+// Text as the walk adds it: with markers, a text node may hold markers that
+// stand for runs of the source (see prepare.hpp).
+class TextSource {
+ public:
+  TextSource(std::string_view source, const PreparedHtml& prepared)
+      : source_(source), prepared_(prepared) {}
+
+  bool markers() const { return prepared_.markers; }
+
+  // An attribute value as Gumbo would have decoded it from the source.
+  std::string_view value(std::string_view v) const {
+    if (!prepared_.markers) return v;
+    long index = value_marker_index(v);
+    if (index < 0 || static_cast<std::size_t>(index) >= prepared_.values.size()) return v;
+    return prepared_.values[static_cast<std::size_t>(index)];
+  }
+
+  void add(TextBuilder& tb, std::string_view text, bool pre) const {
+    if (prepared_.markers) {
+      std::size_t m;
+      while ((m = text.find('\xF3')) != std::string_view::npos) {
+        long index = text_marker_at(text.substr(m));
+        if (index < 0 || static_cast<std::size_t>(index) >= prepared_.runs.size()) {
+          add_plain(tb, text.substr(0, m + 1), pre);
+          text.remove_prefix(m + 1);
+          continue;
+        }
+        add_plain(tb, text.substr(0, m), pre);
+        const TextRun& run = prepared_.runs[static_cast<std::size_t>(index)];
+        add_plain(tb, source_.substr(run.offset, run.size), pre);
+        text.remove_prefix(m + 4);
+      }
+    }
+    add_plain(tb, text, pre);
+  }
+
+ private:
+  static void add_plain(TextBuilder& tb, std::string_view text, bool pre) {
+    if (text.empty()) return;
+    if (pre) {
+      tb.add_preformatted(text);
+    } else {
+      tb.add_text(text);
+    }
+  }
+
+  std::string_view source_;
+  const PreparedHtml& prepared_;
+};
+
+void walk(const GumboNode* root, const TextSource& source, Rendered& r) {
   const auto& classes = tag_classes();
   TextBuilder tb;
   tb.out.swap(r.text);
@@ -560,11 +709,7 @@ void walk(const GumboNode* root, Rendered& r) {
         case GUMBO_NODE_WHITESPACE:
         case GUMBO_NODE_CDATA:
           if (top.text_hidden) break;
-          if (top.pre) {
-            tb.add_preformatted(child->v.text.text);
-          } else {
-            tb.add_text(child->v.text.text);
-          }
+          source.add(tb, child->v.text.text, top.pre);
           break;
         case GUMBO_NODE_ELEMENT: {
           const GumboElement& el = child->v.element;
@@ -583,7 +728,7 @@ void walk(const GumboNode* root, Rendered& r) {
             }
             break;
           }
-          ElementStyle style = element_style(el, cls);
+          ElementStyle style = element_style(el, cls, source.markers());
           if (style.hidden) break;
           Frame f{child};
           f.tag_class = cls;
@@ -597,7 +742,7 @@ void walk(const GumboNode* root, Rendered& r) {
           if (el.tag == GUMBO_TAG_A) {
             if (const GumboAttribute* href = gumbo_get_attribute(&el.attributes, "href")) {
               Anchor a;
-              a.href = href->value;
+              a.href = source.value(href->value);
               std::string_view label = trim(attribute(el, "aria-label"));
               if (label.empty()) label = trim(attribute(el, "title"));
               a.fallback = label;
@@ -647,19 +792,24 @@ void walk(const GumboNode* root, Rendered& r) {
 
 }  // namespace
 
-Rendered render_html(std::string_view html) {
+Rendered render_html(std::string_view html, Preparation preparation) {
   Rendered r;
   r.html = true;
   std::optional<std::string> limited = limit_nesting(html);
   if (limited) html = *limited;
+  std::optional<std::string> no_cdata = neutralize_cdata(html);
+  if (no_cdata) html = *no_cdata;
+  PreparedHtml prepared;
+  if (preparation == Preparation::kRewrite) prepared = prepare_html(html, style_code);
+  std::string_view input = prepared.changed ? std::string_view(prepared.html) : html;
   Arena arena;
   GumboOptions options = kGumboDefaultOptions;
   options.allocator = arena_allocate;
   options.deallocator = arena_free;
   options.userdata = &arena;
   options.max_errors = 0;  // errors copy the open-element stack; we do not read them
-  GumboOutput* output = gumbo_parse_with_options(&options, html.data(), html.size());
-  if (output != nullptr) walk(output->document, r);
+  GumboOutput* output = gumbo_parse_with_options(&options, input.data(), input.size());
+  if (output != nullptr) walk(output->document, TextSource(html, prepared), r);
   // No gumbo_destroy_output: the arena owns every node and is freed here.
   return r;
 }

@@ -86,6 +86,20 @@ TEST(ExtractionRobustness, SurvivesBrokenHtml) {
   }
 }
 
+// Debian's Gumbo 0.10.1 keeps its assertions, and a CDATA section in MathML
+// inside a table failed one and aborted the process.
+TEST(ExtractionRobustness, SurvivesCdataInForeignContentInATable) {
+  extract_everything("<table><math><mi><![CDATA[ ]]>x");
+  extract_everything("<table><math><mi><![CDATA[\t]]>x");
+  extract_everything("<table><svg><desc><![CDATA[ ]]>123456</desc></svg></table>");
+  extract_everything("<table><tr><td><math><![CDATA[x]]></math>");
+  extract_everything("<math><mi><![CDATA[");
+  extract_everything("<table><math><mi><![CDATA[ ]]><![CDATA[ ]]>x<![CDATA[");
+  Message m =
+      samples::html_message("<p>Your code is 482913</p><table><math><mi><![CDATA[ ]]>x", "");
+  EXPECT_THAT(find_otp(m).code, Optional(std::string("482913")));
+}
+
 TEST(ExtractionRobustness, SurvivesEmbeddedNulBytes) {
   using namespace std::string_literals;
   std::string html = "<p>code\0 482913</p>\0<a href=\"https://a.test/\0x\">x</a>"s;
