@@ -145,6 +145,9 @@ std::filesystem::path Store::raw_log_directory(const std::filesystem::path& db_p
 void Store::collect_raw_segments() {
   if (!raw_log_) return;
   std::lock_guard write(write_mu_);
+  // A scan of the messages table: only after something was deleted.
+  if (!raw_collect_due_ || !db_) return;
+  raw_collect_due_ = false;
   std::set<std::int64_t> live;
   auto& q = statement("SELECT DISTINCT raw_segment FROM messages WHERE raw_segment IS NOT NULL");
   while (q.step()) live.insert(q.column_int(0));
@@ -429,6 +432,7 @@ Status Store::delete_mailbox(std::string_view account, std::string_view address)
     Transaction tx(*db_);
     statement("DELETE FROM mailboxes WHERE id = ?").bind(1, id).run();
     tx.commit();
+    raw_collect_due_ = true;
     erase_mailbox_memory(id);
     removed.push_back(id);
   }
@@ -453,6 +457,7 @@ void Store::purge_locked(sys_seconds now, std::vector<std::int64_t>& removed) {
   Transaction tx(*db_);
   for (auto id : expired) statement("DELETE FROM mailboxes WHERE id = ?").bind(1, id).run();
   tx.commit();
+  raw_collect_due_ = true;
   for (auto id : expired) erase_mailbox_memory(id);
   removed.insert(removed.end(), expired.begin(), expired.end());
 }
@@ -561,6 +566,7 @@ Status Store::delete_message(std::string_view account, std::string_view id) {
   Transaction tx(*db_);
   statement("DELETE FROM messages WHERE seq = ?").bind(1, seq).run();
   tx.commit();
+  raw_collect_due_ = true;
   std::unique_lock lock(mu_);
   auto& messages = by_id_.at(mailbox)->messages;
   std::erase_if(messages, [&](const MessageView& v) { return v.message->id == id; });

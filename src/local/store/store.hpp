@@ -282,8 +282,10 @@ class Store final : public MailSink {
   std::mutex write_mu_;
   std::unique_ptr<Database> db_;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
-  // A file database's raw message texts (under write_mu_).
+  // A file database's raw message texts (under write_mu_), and whether rows
+  // were deleted since its unreferenced segments were last collected.
   std::unique_ptr<RawLog> raw_log_;
+  bool raw_collect_due_ = true;
   // A file database's second connection, for checkpoints (writer thread only).
   std::unique_ptr<Database> checkpoint_db_;
   static constexpr int kCheckpointPages = 8000;        // 32 MB of WAL (4 KiB pages)
