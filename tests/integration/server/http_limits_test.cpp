@@ -244,6 +244,26 @@ class HttpServerLimits : public ::testing::Test {
     return response ? response->result_int() : 0;
   }
 
+  /// Drips `lead` (then filler) into `dripper` one byte at a time, checking
+  /// midway that another client is served and the dripper is still open;
+  /// then expects it cut off, silently, at about the idle timeout, and
+  /// another client served after.
+  void expect_dripper_cut_off_while_others_are_served(RawClient& dripper, std::string_view lead) {
+    const Cutoff cut = drip(dripper, lead, [&] {
+      EXPECT_EQ(status_for_another_client(), 200u) << "another client is not served";
+      dripper.pump(0ms);
+      EXPECT_EQ(dripper.end(), End::kOpen) << "the dripper was cut off before the test looked";
+    });
+    // Each byte arrives well within the timeout: only a deadline for the whole
+    // request (not one pushed back by every byte) ends this.
+    EXPECT_NE(cut.end, End::kOpen) << "still connected after dripping for " << kGiveUp.count()
+                                   << " s";
+    EXPECT_GE(cut.after, kAtLeastIdle);
+    EXPECT_LT(cut.after, kGiveUp);
+    EXPECT_THAT(dripper.received(), IsEmpty()) << "the server closes without a response (no 408)";
+    EXPECT_EQ(status_for_another_client(), 200u);
+  }
+
   Store store_{StoreOptions{.parse = &tempmail::detail::parse_message}};
   Keyring keyring_{{std::string(kKey)}};
   Context context_{.store = store_, .keys = keyring_, .scheme = "http", .base_url = {}};
@@ -256,38 +276,16 @@ class HttpServerLimits : public ::testing::Test {
 TEST_F(HttpServerLimits, CutsOffAClientDrippingTheRequestHeadAtTheIdleTimeoutWhileServingOthers) {
   start();
   RawClient dripper(port());
-  const Cutoff cut =
-      drip(dripper, "GET /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", [&] {
-        EXPECT_EQ(status_for_another_client(), 200u) << "another client is not served";
-        dripper.pump(0ms);
-        EXPECT_EQ(dripper.end(), End::kOpen) << "the dripper was cut off before the test looked";
-      });
-  // Each byte arrives well within the timeout: only a deadline for the whole
-  // request (not one pushed back by every byte) ends this.
-  EXPECT_NE(cut.end, End::kOpen) << "still connected after dripping for " << kGiveUp.count()
-                                 << " s";
-  EXPECT_GE(cut.after, kAtLeastIdle);
-  EXPECT_LT(cut.after, kGiveUp);
-  EXPECT_THAT(dripper.received(), IsEmpty()) << "the server closes without a response (no 408)";
-  EXPECT_EQ(status_for_another_client(), 200u);
+  expect_dripper_cut_off_while_others_are_served(
+      dripper, "GET /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
 }
 
 TEST_F(HttpServerLimits, CutsOffAClientDrippingTheRequestBodyAtTheIdleTimeoutWhileServingOthers) {
   start();
   RawClient dripper(port());
   ASSERT_TRUE(dripper.send(post_head(512)));  // a complete head, within the body limit
-  const Cutoff cut = drip(dripper, "", [&] {
-    EXPECT_EQ(status_for_another_client(), 200u) << "another client is not served";
-    dripper.pump(0ms);
-    EXPECT_EQ(dripper.end(), End::kOpen) << "the dripper was cut off before the test looked";
-  });
-  EXPECT_NE(cut.end, End::kOpen) << "still connected after dripping for " << kGiveUp.count()
-                                 << " s";
-  EXPECT_GE(cut.after, kAtLeastIdle);
-  EXPECT_LT(cut.after, kGiveUp);
-  EXPECT_THAT(dripper.received(), IsEmpty()) << "the server closes without a response (no 408)";
+  expect_dripper_cut_off_while_others_are_served(dripper, "");
   EXPECT_EQ(store_.stats().mailboxes, 0u) << "the unfinished POST /api/emails was handled";
-  EXPECT_EQ(status_for_another_client(), 200u);
 }
 
 TEST_F(HttpServerLimits, ClosesAConnectionThatSendsNothingAfterTheIdleTimeout) {
