@@ -46,6 +46,7 @@ RawLog::RawLog(std::filesystem::path dir, std::uint64_t segment_bytes)
 
 RawLog::~RawLog() {
   if (fd_ >= 0) ::close(fd_);
+  if (read_fd_ >= 0) ::close(read_fd_);
 }
 
 std::filesystem::path RawLog::path_of(std::int64_t segment) const {
@@ -153,19 +154,22 @@ std::string RawLog::read(const RawRef& ref) const {
   if (ref.offset < 0 || ref.length < 0)
     throw std::runtime_error("a message refers to a negative offset or length in '" +
                              path.string() + "'");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw std::runtime_error("cannot open the raw message file '" + path.string() +
-                             "': " + os_error(errno) + " (was it deleted or moved?)");
+  if (read_fd_ < 0 || read_segment_ != ref.segment) {
+    if (read_fd_ >= 0) ::close(read_fd_);
+    read_segment_ = ref.segment;
+    read_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (read_fd_ < 0)
+      throw std::runtime_error("cannot open the raw message file '" + path.string() +
+                               "': " + os_error(errno) + " (was it deleted or moved?)");
+  }
   std::string out(static_cast<std::size_t>(ref.length), '\0');
   std::size_t done = 0;
   while (done < out.size()) {
-    const ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
+    const ssize_t n = ::pread(read_fd_, out.data() + done, out.size() - done,
                               static_cast<off_t>(ref.offset) + static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int error = n < 0 ? errno : 0;
-      ::close(fd);
       throw std::runtime_error(
           "the raw message file '" + path.string() + "' ends before byte " +
           std::to_string(ref.offset + ref.length) + " that the database refers to" +
@@ -173,7 +177,6 @@ std::string RawLog::read(const RawRef& ref) const {
     }
     done += static_cast<std::size_t>(n);
   }
-  ::close(fd);
   return out;
 }
 
@@ -181,6 +184,10 @@ std::size_t RawLog::collect(const std::set<std::int64_t>& live) {
   std::size_t removed = 0;
   for (auto segment : segments()) {
     if (segment == active_ || live.contains(segment)) continue;
+    if (segment == read_segment_ && read_fd_ >= 0) {
+      ::close(read_fd_);
+      read_fd_ = -1;
+    }
     std::error_code ec;
     if (std::filesystem::remove(path_of(segment), ec)) ++removed;
   }

@@ -74,6 +74,10 @@ class RawLog {
   std::int64_t active_ = 0;
   int fd_ = -1;
   std::uint64_t size_ = 0;  ///< bytes in the active segment
+  // The segment read() last opened, kept open: loading reads messages in
+  // commit order, so consecutive reads nearly always hit the same segment.
+  mutable int read_fd_ = -1;
+  mutable std::int64_t read_segment_ = 0;
   bool dir_dirty_ = false;  ///< a segment was created since the last sync()
 };
 
