@@ -118,15 +118,16 @@ std::string pct(std::string_view s) {
 // escaping a JSON value per message per request (bench/RESULTS.md, API rows).
 const std::string& fixed_fields_json(const StoredMessage& m) {
   std::call_once(m.json_once, [&m] {
+    const MessageFields& f = m.fields();
     std::string s = json::serialize(
-        json::object{{"subject", m.subject},
-                     {"from", m.from_name},
-                     {"from_email", m.from_email},
+        json::object{{"subject", f.subject},
+                     {"from", f.from_name},
+                     {"from_email", f.from_email},
                      {"to", m.to},
                      {"receivedAt", tempmail::detail::format_received_at(m.received_at)},
                      {"id", m.id},
-                     {"html", m.html},
-                     {"content", m.content}});
+                     {"html", f.html},
+                     {"content", f.content}});
     m.json_fields = s.substr(1, s.size() - 2);
   });
   return m.json_fields;
@@ -140,7 +141,7 @@ void append_message_json(std::string& out, const MessageView& view, const std::s
   out += fixed_fields_json(m);
   out += R"(,"attachments":)";
   json::array attachments;
-  for (const auto& a : m.attachments) {
+  for (const auto& a : m.fields().attachments) {
     attachments.push_back(
         json::object{{"name", a.name},
                      {"extension", tempmail::detail::extension_of(a.name)},

@@ -64,18 +64,6 @@ std::string not_found_message(std::string_view id) {
          "GET /api/messages?email=ADDRESS";
 }
 
-// What the API shows of a message that its raw text says.
-void fill_parsed_fields(StoredMessage& m, const tempmail::detail::ParsedMessage& parsed) {
-  m.subject = parsed.subject;
-  m.from_name = parsed.from_name;
-  m.from_email = parsed.from_email;
-  m.html = parsed.is_html();
-  m.content = parsed.content();
-  m.attachments.clear();
-  for (const auto& att : parsed.attachments)
-    m.attachments.push_back(StoredAttachment{att.name, att.content_type, att.data});
-}
-
 }  // namespace
 
 Store::Store(StoreOptions options) : options_(std::move(options)) {
@@ -92,6 +80,7 @@ Store::Store(StoreOptions options) : options_(std::move(options)) {
   if (options_.monthly_quota < 0)
     throw std::invalid_argument("StoreOptions::monthly_quota must not be negative");
   if (!options_.parse) throw std::invalid_argument("StoreOptions::parse is not set");
+  parser_ = std::make_shared<const FieldParser>(FieldParser{options_.parse, options_.log});
   if (!options_.clock)
     options_.clock = [] {
       return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -131,6 +120,7 @@ Store::Store(StoreOptions options) : options_(std::move(options)) {
   purge_expired();
   collect_raw_segments();
   writer_ = std::thread([this] { writer_loop(); });
+  parse_thread_ = std::thread([this] { parser_loop(); });
 }
 
 Store::~Store() { stop(); }
@@ -264,21 +254,23 @@ void Store::load() {
     m->seq = messages.column_int(1);
     m->to = messages.column_text(3);
     m->received_at = from_unix(messages.column_int(4));
+    MessageFields fields;
     try {
       if (messages.column_int(10) != 0) {  // carried over from v1: the text is in the row
-        fill_parsed_fields(*m, options_.parse(messages.column_blob(6)));
+        fields = MessageFields::from(options_.parse(messages.column_blob(6)));
       } else {
         if (!raw_log_) throw std::runtime_error("no raw log");
         const std::string raw = raw_log_->read(RawRef{.segment = messages.column_int(7),
                                                       .offset = messages.column_int(8),
                                                       .length = messages.column_int(9)});
-        fill_parsed_fields(*m, options_.parse(raw));
+        fields = MessageFields::from(options_.parse(raw));
       }
     } catch (const std::exception& e) {
       // Kept (never dropped) with what the row itself says.
       if (options_.log)
         options_.log("message " + m->id + " is listed without its text: " + e.what());
     }
+    m->lazy_fields = std::make_shared<const LazyFields>(std::move(fields));
     next_seq_ = std::max(next_seq_, m->seq + 1);
     loaded.push_back({std::move(m), messages.column_int(2), messages.column_int(5) != 0});
   }
@@ -577,19 +569,25 @@ Status Store::delete_message(std::string_view account, std::string_view id) {
 Outcome<AttachmentView> Store::attachment(std::string_view account, std::string_view id,
                                           std::string_view name) {
   const sys_seconds now = this->now();
-  std::shared_lock lock(mu_);
-  auto m = message_mailbox_.find(std::string(id));
-  if (m == message_mailbox_.end())
-    return fail<AttachmentView>(Status::kNotFound, not_found_message(id));
-  const auto& state = *by_id_.at(m->second);
-  if (state.record.account != account || state.record.expire_at <= now)
-    return fail<AttachmentView>(Status::kNotFound, not_found_message(id));
-  for (const auto& v : state.messages) {
-    if (v.message->id != id) continue;
-    for (std::size_t i = 0; i < v.message->attachments.size(); ++i)
-      if (v.message->attachments[i].name == name)
+  std::shared_ptr<const StoredMessage> message;
+  {
+    std::shared_lock lock(mu_);
+    auto m = message_mailbox_.find(std::string(id));
+    if (m == message_mailbox_.end())
+      return fail<AttachmentView>(Status::kNotFound, not_found_message(id));
+    const auto& state = *by_id_.at(m->second);
+    if (state.record.account != account || state.record.expire_at <= now)
+      return fail<AttachmentView>(Status::kNotFound, not_found_message(id));
+    for (const auto& v : state.messages)
+      if (v.message->id == id) message = v.message;
+  }
+  // Outside the lock: this may parse the message.
+  if (message) {
+    const auto& attachments = message->fields().attachments;
+    for (std::size_t i = 0; i < attachments.size(); ++i)
+      if (attachments[i].name == name)
         return Outcome<AttachmentView>{
-            .status = Status::kOk, .value = AttachmentView{v.message, i}, .reason = {}};
+            .status = Status::kOk, .value = AttachmentView{message, i}, .reason = {}};
   }
   return fail<AttachmentView>(Status::kNotFound,
                               "Message " + std::string(id) + " has no attachment named '" +
@@ -607,12 +605,12 @@ Outcome<std::string> Store::inject(std::string_view account, std::string_view ad
       return fail<std::string>(Status::kNotFound, not_found_mailbox(address));
   }
   auto raw_ptr = std::make_shared<const std::string>(std::move(raw));
-  auto parsed = std::make_shared<const tempmail::detail::ParsedMessage>(options_.parse(*raw_ptr));
+  auto fields = std::make_shared<const LazyFields>(raw_ptr, parser_);
   std::promise<std::pair<std::error_code, std::vector<std::string>>> promise;
   auto future = promise.get_future();
   commit_or_enqueue(
       PendingDelivery{.raw = std::move(raw_ptr),
-                      .parsed = std::move(parsed),
+                      .fields = std::move(fields),
                       .recipients = {rcpt},
                       .done = [&promise](std::error_code ec, const std::vector<std::string>& ids) {
                         promise.set_value({ec, ids});
@@ -636,17 +634,11 @@ bool Store::accepts_recipient(std::string_view address) {
 
 void Store::deliver(std::shared_ptr<const std::string> raw, std::vector<std::string> recipients,
                     std::function<void(std::error_code)> done) {
-  std::shared_ptr<const tempmail::detail::ParsedMessage> parsed;
-  try {
-    parsed = std::make_shared<const tempmail::detail::ParsedMessage>(options_.parse(*raw));
-  } catch (const std::exception&) {
-    done(std::make_error_code(std::errc::bad_message));
-    return;
-  }
   for (auto& r : recipients) r = lower(r);
+  auto fields = std::make_shared<const LazyFields>(raw, parser_);
   commit_or_enqueue(PendingDelivery{
       .raw = std::move(raw),
-      .parsed = std::move(parsed),
+      .fields = std::move(fields),
       .recipients = std::move(recipients),
       .done = [done = std::move(done)](std::error_code ec, const std::vector<std::string>&) {
         done(ec);
@@ -784,7 +776,7 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
           m->seq = next_seq_++;
           m->to = *rcpt;
           m->received_at = now;
-          fill_parsed_fields(*m, *d.parsed);
+          m->lazy_fields = d.fields;
           ids[i].push_back(m->id);
           // Without a file nothing outlives the process and no query reads
           // messages back from SQLite (reads come from the index): writing
@@ -852,6 +844,42 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
   std::vector<std::int64_t> touched;
   for (const auto& a : added) touched.push_back(a.mailbox);
   wake_watchers(touched);
+  std::vector<std::shared_ptr<const LazyFields>> to_parse;
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (!ids[i].empty()) to_parse.push_back(std::move(batch[i].fields));
+  parse_later(std::move(to_parse));
+}
+
+// --- the parser ------------------------------------------------------------
+
+void Store::parse_later(std::vector<std::shared_ptr<const LazyFields>> fields) {
+  if (fields.empty()) return;
+  bool wake = false;
+  {
+    std::lock_guard lock(parse_mu_);
+    if (parse_stopping_) return;  // readers parse what is left
+    wake = parse_queue_.empty();  // else the parser is awake and will see these
+    parse_queue_.insert(parse_queue_.end(), std::make_move_iterator(fields.begin()),
+                        std::make_move_iterator(fields.end()));
+  }
+  if (wake) parse_cv_.notify_one();
+}
+
+void Store::parser_loop() {
+  std::vector<std::shared_ptr<const LazyFields>> batch;
+  while (true) {
+    {
+      std::unique_lock lock(parse_mu_);
+      parse_cv_.wait(lock, [&] { return parse_stopping_ || !parse_queue_.empty(); });
+      if (parse_stopping_) return;
+      batch.swap(parse_queue_);
+    }
+    // Skipped when only the queue still refers to the fields: every message
+    // of that delivery was deleted before anyone read it.
+    for (const auto& f : batch)
+      if (f.use_count() > 1) (void)f->get();
+    batch.clear();
+  }
 }
 
 // --- watchers --------------------------------------------------------------
@@ -949,6 +977,13 @@ void Store::stop() noexcept {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(parse_mu_);
+    parse_stopping_ = true;
+    parse_queue_.clear();  // readers parse these on first use
+  }
+  parse_cv_.notify_all();
+  if (parse_thread_.joinable()) parse_thread_.join();
   std::vector<std::int64_t> all;
   {
     std::lock_guard write(write_mu_);

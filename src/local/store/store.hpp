@@ -13,14 +13,16 @@
 // what a client has seen survives a crash (except `seen` flags and quota
 // counters, which are flushed lazily: losing one on kill -9 is harmless).
 //
-// Writes: MailSink::deliver parses MIME on the caller's thread. When no
-// commit is running and commits do not fsync, it commits the message at once
-// on that thread (no thread hop: one SMTP connection sending message after
-// message waits for nothing else). Otherwise it queues the message, and ONE
-// writer thread takes everything queued and writes it in one transaction
-// (group commit; WAL mode, synchronous=NORMAL, or FULL with
+// Writes: MailSink::deliver does not parse MIME (message.hpp says why). When
+// no commit is running and commits do not fsync, it commits the message at
+// once on the caller's thread (no thread hop: one SMTP connection sending
+// message after message waits for nothing else). Otherwise it queues the
+// message, and ONE writer thread takes everything queued and writes it in one
+// transaction (group commit; WAL mode, synchronous=NORMAL, or FULL with
 // StoreOptions::fsync). Either way the commit then applies to memory, calls
-// every `done` callback and wakes the mailboxes' watchers (the long-poll).
+// every `done` callback, wakes the mailboxes' watchers (the long-poll) and
+// hands the new messages to the parser thread, which parses their fields
+// unless a reader has already done so.
 // API mutations (create/switch/delete) run on the caller's thread in their
 // own transaction; `write_mu_` serialises every transaction.
 //
@@ -46,8 +48,8 @@
 #include <vector>
 
 #include "local/smtp/mail_sink.hpp"
+#include "local/store/message.hpp"
 #include "local/store/raw_log.hpp"
-#include "mime/parse.hpp"
 #include "tempmail/local/server.hpp"
 
 struct sqlite3;
@@ -58,7 +60,6 @@ class Database;
 class Statement;
 
 using Clock = std::function<std::chrono::sys_seconds()>;
-using Parser = std::function<tempmail::detail::ParsedMessage(std::string_view raw)>;
 
 struct StoreOptions {
   std::filesystem::path db_path{};  ///< empty: in memory
@@ -93,36 +94,6 @@ struct MailboxRecord {
   bool operator==(const MailboxRecord&) const = default;
 };
 
-struct StoredAttachment {
-  std::string name;
-  std::string content_type;
-  std::string data;
-};
-
-/// A message as stored; immutable once committed (its `seen` flag lives beside it).
-struct StoredMessage {
-  std::string id;
-  std::int64_t seq = 0;  ///< commit order, increasing across the whole store
-  std::string subject;
-  std::string from_name;
-  std::string from_email;
-  std::string to;
-  std::chrono::sys_seconds received_at{};
-  bool html = false;
-  std::string content;
-  std::vector<StoredAttachment> attachments;
-
-  /// The API's JSON of the fields above that the API shows (subject to
-  /// content), made once by the HTTP layer on first use: a cache, not state.
-  mutable std::once_flag json_once;
-  mutable std::string json_fields;
-};
-
-struct MessageView {
-  std::shared_ptr<const StoredMessage> message;
-  bool seen = false;
-};
-
 enum class Status { kOk, kNotFound, kConflict, kInvalid, kForbidden, kUnavailable };
 
 /// A value or the reason there is none. `reason` is safe to show to the client.
@@ -143,7 +114,9 @@ struct MailboxMessages {
 struct AttachmentView {
   std::shared_ptr<const StoredMessage> message;
   std::size_t index = 0;
-  [[nodiscard]] const StoredAttachment& attachment() const { return message->attachments[index]; }
+  [[nodiscard]] const StoredAttachment& attachment() const {
+    return message->fields().attachments[index];
+  }
 };
 
 struct QuotaState {
@@ -236,7 +209,7 @@ class Store final : public MailSink {
   };
   struct PendingDelivery {
     std::shared_ptr<const std::string> raw;
-    std::shared_ptr<const tempmail::detail::ParsedMessage> parsed;
+    std::shared_ptr<const LazyFields> fields;  // parsed after the commit
     std::vector<std::string> recipients;
     std::function<void(std::error_code, const std::vector<std::string>& ids)> done;
   };
@@ -257,6 +230,9 @@ class Store final : public MailSink {
   void migrate();
   void load();
   void writer_loop();
+  void parser_loop();
+  // Hands committed messages' fields to the parser thread.
+  void parse_later(std::vector<std::shared_ptr<const LazyFields>> fields);
   // `write` holds write_mu_; released before the callbacks run.
   void commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::int64_t>& seen_seqs,
                     bool flush_quota, std::unique_lock<std::mutex> write);
@@ -308,6 +284,14 @@ class Store final : public MailSink {
   bool checkpoint_due_ = false;
   bool stopping_ = false;
   std::thread writer_;
+
+  // The parser thread's queue: fields of committed messages not yet parsed.
+  std::shared_ptr<const FieldParser> parser_;
+  std::mutex parse_mu_;
+  std::condition_variable parse_cv_;
+  std::vector<std::shared_ptr<const LazyFields>> parse_queue_;
+  bool parse_stopping_ = false;
+  std::thread parse_thread_;
 
   mutable std::mutex watch_mu_;
   std::unordered_map<WatchId, Watcher> watchers_;

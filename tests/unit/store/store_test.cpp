@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -120,7 +121,7 @@ TEST(Store, SwitchMovesMailboxAndItsMessagesToNewIdAndAddress) {
   auto list = store.list_messages(kAlice, "demo123@example.org");
   ASSERT_TRUE(list.ok());
   ASSERT_THAT(list.value.messages, SizeIs(1));
-  EXPECT_EQ(list.value.messages[0].message->subject, "Before switch");
+  EXPECT_EQ(list.value.messages[0].message->fields().subject, "Before switch");
   EXPECT_TRUE(store.read_message(kAlice, list.value.messages[0].message->id).ok());
 }
 
@@ -174,12 +175,12 @@ TEST(Store, ListsDeliveredMessagesWithDecodedFields) {
   ASSERT_THAT(list.value.messages, SizeIs(1));
   const auto& v = list.value.messages[0];
   EXPECT_FALSE(v.seen);
-  EXPECT_EQ(v.message->subject, "Welcome \xE2\x9C\x93");
-  EXPECT_EQ(v.message->from_name, "Example Sender");
-  EXPECT_EQ(v.message->from_email, "hello@example.org");
+  EXPECT_EQ(v.message->fields().subject, "Welcome \xE2\x9C\x93");
+  EXPECT_EQ(v.message->fields().from_name, "Example Sender");
+  EXPECT_EQ(v.message->fields().from_email, "hello@example.org");
   EXPECT_EQ(v.message->to, box.address);
-  EXPECT_FALSE(v.message->html);
-  EXPECT_THAT(v.message->content, ::testing::HasSubstr("Hello from the inbox."));
+  EXPECT_FALSE(v.message->fields().html);
+  EXPECT_THAT(v.message->fields().content, ::testing::HasSubstr("Hello from the inbox."));
   EXPECT_THAT(v.message->id, MatchesRegex("[A-Za-z0-9]{46}"));
   EXPECT_EQ(v.message->received_at.time_since_epoch().count(), kStart);
 }
@@ -202,7 +203,7 @@ TEST(Store, KeepsAttachmentsAndFindsThemByName) {
   auto box = store.create_mailbox(kAlice).value;
   ASSERT_FALSE(deliver(store, message_with_attachment(), {box.address}));
   auto v = store.list_messages(kAlice, box.address).value.messages.at(0);
-  EXPECT_TRUE(v.message->html);
+  EXPECT_TRUE(v.message->fields().html);
   auto a = store.attachment(kAlice, v.message->id, "file.txt");
   ASSERT_TRUE(a.ok()) << a.reason;
   EXPECT_EQ(a.value.attachment().data, "hello world");
@@ -302,7 +303,7 @@ TEST(Store, MessagesAfterReturnsOnlyNewerMessages) {
   ASSERT_FALSE(deliver(store, message("second"), {box.address}));
   auto newer = store.messages_after(kAlice, box.address, first->seq).value.messages;
   ASSERT_THAT(newer, SizeIs(1));
-  EXPECT_EQ(newer[0].message->subject, "second");
+  EXPECT_EQ(newer[0].message->fields().subject, "second");
 }
 
 TEST(Store, WatcherIsWokenAfterTheCommitThatAddsAMessage) {
@@ -330,7 +331,124 @@ TEST(Store, InjectStoresThroughTheDeliveryPathAndReturnsTheId) {
   ASSERT_TRUE(id.ok()) << id.reason;
   auto read = store.read_message(kAlice, id.value);
   ASSERT_TRUE(read.ok());
-  EXPECT_EQ(read.value.message->subject, "Injected");
+  EXPECT_EQ(read.value.message->fields().subject, "Injected");
+}
+
+// A parser that records which thread parsed which subject, and holds any
+// message whose subject starts with "Slow" until release() (or destruction).
+class RecordingParser {
+ public:
+  RecordingParser() : released_(release_.get_future().share()) {}
+  ~RecordingParser() { release(); }
+  StoreOptions options(const FakeClock& clock) {
+    auto opts = ::tempmail::local::detail::options(clock);
+    opts.parse = parser();
+    return opts;
+  }
+  Parser parser() {
+    return [this](std::string_view raw) {
+      auto parsed = tempmail::detail::parse_message(raw);
+      if (parsed.subject.starts_with("Slow")) released_.wait();
+      std::lock_guard lock(mu_);
+      parsed_by_.emplace_back(parsed.subject, std::this_thread::get_id());
+      return parsed;
+    };
+  }
+  void release() {
+    if (!released_flag_.exchange(true)) release_.set_value();
+  }
+  std::vector<std::pair<std::string, std::thread::id>> parsed_by() {
+    std::lock_guard lock(mu_);
+    return parsed_by_;
+  }
+
+ private:
+  std::promise<void> release_;
+  std::shared_future<void> released_;
+  std::atomic<bool> released_flag_{false};
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::thread::id>> parsed_by_;
+};
+
+TEST(Store, ParsesEachDeliveryOnceAfterItsCommitHoweverManyMailboxesItReaches) {
+  FakeClock clock;
+  RecordingParser parser;
+  Store store(parser.options(clock));
+  auto a = store.create_mailbox(kAlice).value;
+  auto b = store.create_mailbox(kAlice).value;
+  auto c = store.create_mailbox(kBob).value;
+  ASSERT_FALSE(deliver(store, message("To three"), {a.address, b.address, c.address}));
+
+  // Nobody reads the fields: the store's parser thread parses them.
+  auto fields = store.list_messages(kAlice, a.address).value.messages.at(0).message->lazy_fields;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!fields->parsed() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(fields->parsed()) << "the parser thread did not parse the message within 10 s";
+  ASSERT_THAT(parser.parsed_by(), SizeIs(1));
+  EXPECT_NE(parser.parsed_by()[0].second, std::this_thread::get_id());
+
+  // Every mailbox's copy shows it, and nothing is parsed again.
+  EXPECT_EQ(store.list_messages(kAlice, a.address).value.messages.at(0).message->fields().subject,
+            "To three");
+  EXPECT_EQ(store.list_messages(kAlice, b.address).value.messages.at(0).message->fields().subject,
+            "To three");
+  EXPECT_EQ(store.list_messages(kBob, c.address).value.messages.at(0).message->fields().subject,
+            "To three");
+  EXPECT_THAT(parser.parsed_by(), SizeIs(1));
+}
+
+TEST(Store, AMessageIsCompleteForItsFirstReaderTheMomentItsDeliveryIsAcknowledged) {
+  FakeClock clock;
+  RecordingParser parser;
+  Store store(parser.options(clock));
+  auto box = store.create_mailbox(kAlice).value;
+  // The acknowledgement does not wait for the parse: "Slow" cannot be parsed yet.
+  ASSERT_FALSE(deliver(store, message("Slow one"), {box.address}));
+  ASSERT_FALSE(deliver(store, message_with_attachment(), {box.address}));
+  auto list = store.list_messages(kAlice, box.address).value.messages;
+  ASSERT_THAT(list, SizeIs(2));
+
+  // The parser thread is held by "Slow one": the reader parses the second itself.
+  const auto& second = *list[1].message;
+  EXPECT_EQ(second.fields().subject, "With file");
+  EXPECT_TRUE(second.fields().html);
+  EXPECT_EQ(store.attachment(kAlice, second.id, "file.txt").value.attachment().data,
+            "hello world");
+  auto parsed = parser.parsed_by();
+  ASSERT_THAT(parsed, SizeIs(1));
+  EXPECT_EQ(parsed[0].first, "With file");
+  EXPECT_EQ(parsed[0].second, std::this_thread::get_id());
+
+  parser.release();
+  EXPECT_EQ(list[0].message->fields().subject, "Slow one");
+  EXPECT_THAT(parser.parsed_by(), SizeIs(2));
+}
+
+TEST(Store, AMessageWhoseTextCannotBeParsedIsListedAndTheLogSaysWhy) {
+  FakeClock clock;
+  auto opts = options(clock);
+  opts.parse = [](std::string_view) -> tempmail::detail::ParsedMessage {
+    throw std::runtime_error("parser out of memory");
+  };
+  std::mutex mu;
+  std::vector<std::string> log;
+  opts.log = [&](std::string_view line) {
+    std::lock_guard lock(mu);
+    log.emplace_back(line);
+  };
+  {
+    Store store(opts);
+    auto box = store.create_mailbox(kAlice).value;
+    ASSERT_FALSE(deliver(store, message("Unparseable"), {box.address}));
+    auto list = store.list_messages(kAlice, box.address).value.messages;
+    ASSERT_THAT(list, SizeIs(1));
+    EXPECT_EQ(list[0].message->to, box.address);
+    EXPECT_EQ(list[0].message->fields().subject, "");
+  }
+  std::lock_guard lock(mu);
+  ASSERT_THAT(log, SizeIs(1));
+  EXPECT_THAT(log[0], ::testing::HasSubstr("parser out of memory"));
 }
 
 TEST(Store, QuotaCountsPerAccountAndResetsAtStartOfNextMonth) {
@@ -364,14 +482,14 @@ TEST(Store, RestartWithFileDatabaseKeepsMailboxesMessagesSeenFlagsAndQuota) {
     std::vector<StoredAttachment> attachments;
     Fields() = default;
     Fields(const StoredMessage& m)  // NOLINT: a snapshot of the fields
-        : subject(m.subject),
-          from_name(m.from_name),
-          from_email(m.from_email),
+        : subject(m.fields().subject),
+          from_name(m.fields().from_name),
+          from_email(m.fields().from_email),
           to(m.to),
           received_at(m.received_at),
-          html(m.html),
-          content(m.content),
-          attachments(m.attachments) {}
+          html(m.fields().html),
+          content(m.fields().content),
+          attachments(m.fields().attachments) {}
   };
   std::array<Fields, 2> before;
   {
@@ -394,16 +512,16 @@ TEST(Store, RestartWithFileDatabaseKeepsMailboxesMessagesSeenFlagsAndQuota) {
   for (std::size_t i = 0; i < 2; ++i) {
     const StoredMessage& m = *list.value.messages[i].message;
     SCOPED_TRACE(i);
-    EXPECT_EQ(m.subject, before[i].subject);
-    EXPECT_EQ(m.from_name, before[i].from_name);
-    EXPECT_EQ(m.from_email, before[i].from_email);
+    EXPECT_EQ(m.fields().subject, before[i].subject);
+    EXPECT_EQ(m.fields().from_name, before[i].from_name);
+    EXPECT_EQ(m.fields().from_email, before[i].from_email);
     EXPECT_EQ(m.to, before[i].to);
     EXPECT_EQ(m.received_at, before[i].received_at);
-    EXPECT_EQ(m.html, before[i].html);
-    EXPECT_EQ(m.content, before[i].content);
-    EXPECT_EQ(m.attachments.size(), before[i].attachments.size());
+    EXPECT_EQ(m.fields().html, before[i].html);
+    EXPECT_EQ(m.fields().content, before[i].content);
+    EXPECT_EQ(m.fields().attachments.size(), before[i].attachments.size());
   }
-  EXPECT_EQ(list.value.messages[1].message->subject, "Second");
+  EXPECT_EQ(list.value.messages[1].message->fields().subject, "Second");
   EXPECT_EQ(list.value.messages[0].message->id, seen_id);
   EXPECT_TRUE(list.value.messages[0].seen);
   EXPECT_FALSE(list.value.messages[1].seen);
@@ -460,9 +578,9 @@ TEST(Store, WritesARawTextOnceToTheRawLogBesideTheDatabase) {
   for (const auto& f : std::filesystem::directory_iterator(raw_dir)) bytes += f.file_size();
   EXPECT_EQ(bytes, raw.size());
   Store store(options(clock, db));
-  EXPECT_EQ(store.list_messages(kAlice, a.address).value.messages.at(0).message->subject,
+  EXPECT_EQ(store.list_messages(kAlice, a.address).value.messages.at(0).message->fields().subject,
             "To both");
-  EXPECT_EQ(store.list_messages(kBob, b.address).value.messages.at(0).message->content,
+  EXPECT_EQ(store.list_messages(kBob, b.address).value.messages.at(0).message->fields().content,
             "Same bytes\n");
 }
 
@@ -495,7 +613,7 @@ TEST(Store, DeletesRawSegmentsNoMessageRefersTo) {
   Store store(opts());  // collects on open (and every few seconds while running)
   EXPECT_EQ(count(), 1u);
   ASSERT_THAT(store.list_messages(kAlice, b.address).value.messages, SizeIs(1));
-  EXPECT_EQ(store.list_messages(kAlice, b.address).value.messages[0].message->subject, "B");
+  EXPECT_EQ(store.list_messages(kAlice, b.address).value.messages[0].message->fields().subject, "B");
 }
 
 // A raw file lost outside the server (deleted, truncated) does not lose the
@@ -585,15 +703,15 @@ TEST(Store, UpgradesAVersionOneDatabaseKeepingEveryMessage) {
     const auto& second = *list.value.messages[1].message;
     EXPECT_EQ(first.id, "m1");
     EXPECT_TRUE(list.value.messages[0].seen);
-    EXPECT_EQ(first.subject, "With file");
-    EXPECT_TRUE(first.html);
+    EXPECT_EQ(first.fields().subject, "With file");
+    EXPECT_TRUE(first.fields().html);
     EXPECT_EQ(store.attachment(kAlice, "m1", "file.txt").value.attachment().data,
               "hello world");
     EXPECT_EQ(second.id, "m2");
     EXPECT_FALSE(list.value.messages[1].seen);
-    EXPECT_EQ(second.subject, "Plain one");
-    EXPECT_EQ(second.from_email, "hello@example.org");
-    EXPECT_THAT(second.content, ::testing::HasSubstr("Your code is 123456"));
+    EXPECT_EQ(second.fields().subject, "Plain one");
+    EXPECT_EQ(second.fields().from_email, "hello@example.org");
+    EXPECT_THAT(second.fields().content, ::testing::HasSubstr("Your code is 123456"));
     EXPECT_EQ(second.received_at, std::chrono::sys_seconds{std::chrono::seconds{kStart + 1}});
     // New messages continue the sequence; deleting and reading by id still work.
     ASSERT_FALSE(deliver(store, message("Third"), {"old@example.com"}));
