@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <ctime>
+#include <thread>
 #include <utility>
 
 #include "common/random.hpp"
@@ -54,6 +55,7 @@ SmtpSession::SmtpSession(asio::ip::tcp::socket socket, std::shared_ptr<SmtpShare
       limits_(shared_->limits),
       slot_(std::move(slot)) {
   error_code ec;
+  socket_.non_blocking(true, ec);  // write_now() must never block; reads stay asynchronous
   const auto remote = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : remote.address().to_string();
 }
@@ -102,7 +104,7 @@ void SmtpSession::pump() {
     in_.erase(0, in_pos_);
     in_pos_ = 0;
   }
-  if (!out_.empty()) return start_write();
+  if (!out_.empty() && !write_now()) return;  // the rest is in flight, or the session closed
   if (close_after_write_) return close();
   if (mode_ == Mode::kWaitingSink) return;  // on_delivered() pumps again
   start_read();
@@ -306,21 +308,41 @@ void SmtpSession::finish_data() {
   mode_ = Mode::kWaitingSink;  // a slow sink is not an idle client: on_timer() waits
 
   // `done` may run on any thread, at once or later, and must count once.
+  // Called from inside deliver() on this thread (the store committed at once),
+  // it only records the outcome, which is answered below without a round
+  // through the executor; from anywhere else it posts on_delivered().
   auto called = std::make_shared<std::atomic<bool>>(false);
-  auto done = [self = shared_from_this(), executor = socket_.get_executor(),
-               called](std::error_code error) {
+  auto done = [self = shared_from_this(), executor = socket_.get_executor(), called,
+               caller = std::this_thread::get_id()](std::error_code error) {
     if (called->exchange(true)) return;
+    // in_deliver_ is read only on the thread that writes it.
+    if (std::this_thread::get_id() == caller && self->in_deliver_) {
+      self->delivered_now_ = error;
+      return;
+    }
     asio::post(executor, [self, error] { self->on_delivered(error); });
   };
+  in_deliver_ = true;
   try {
     shared_->sink.deliver(std::move(raw), recipients_, done);
   } catch (const std::exception&) {
     done(std::make_error_code(std::errc::io_error));
   }
+  in_deliver_ = false;
+  if (delivered_now_) {
+    const std::error_code error = *delivered_now_;
+    delivered_now_.reset();
+    answer_delivery(error);  // pump() goes on from here
+  }
 }
 
 void SmtpSession::on_delivered(std::error_code error) {
   if (mode_ != Mode::kWaitingSink) return;
+  answer_delivery(error);
+  pump();
+}
+
+void SmtpSession::answer_delivery(std::error_code error) {
   mode_ = Mode::kCommand;
   reset_transaction();
   if (error) {
@@ -328,7 +350,6 @@ void SmtpSession::on_delivered(std::error_code error) {
   } else {
     reply(250, "2.0.0", "Ok: queued");
   }
-  pump();
 }
 
 void SmtpSession::reply(int code, std::string_view enhanced, std::string_view text) {
@@ -399,6 +420,28 @@ void SmtpSession::start_read() {
         self->in_.append(self->chunk_.data(), n);
         self->pump();
       });
+}
+
+// Writes the replies now, as far as the socket takes them without blocking.
+// True when all were written; otherwise the rest is in flight (or the session
+// closed on an error). Rationale: replies are small and nearly always fit the
+// socket's buffer; an asynchronous write costs a handler and a reactor round
+// for each, four per message on one reused connection (bench/RESULTS.md).
+bool SmtpSession::write_now() {
+  arm_timer();
+  error_code ec;
+  const std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    close();  // peer gone
+    return false;
+  }
+  if (n == out_.size()) {
+    out_.clear();
+    return true;
+  }
+  out_.erase(0, n);
+  start_write();
+  return false;
 }
 
 void SmtpSession::start_write() {

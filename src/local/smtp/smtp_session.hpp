@@ -72,6 +72,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   void handle_data();
   void finish_data();
   void on_delivered(std::error_code error);
+  void answer_delivery(std::error_code error);
 
   void reply(int code, std::string_view enhanced, std::string_view text);
   void error_reply(int code, std::string_view enhanced, std::string_view text);
@@ -80,6 +81,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   [[nodiscard]] std::string received_header() const;
 
   void start_read();
+  bool write_now();
   void start_write();
   void arm_timer();
   void start_timer();
@@ -107,6 +109,8 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   std::string writing_;  // the buffer of the write in flight
   bool read_in_flight_ = false;
   bool write_in_flight_ = false;
+  bool in_deliver_ = false;                         // inside sink.deliver() (finish_data)
+  std::optional<std::error_code> delivered_now_{};  // its outcome, when it came at once
   bool close_after_write_ = false;
   bool timed_out_ = false;
   bool stop_requested_ = false;

@@ -29,6 +29,8 @@ constexpr std::size_t kTokenLength = 40;
 // (seen flags, quota counters) when no delivery wakes it earlier.
 constexpr auto kIdleFlush = 1s;
 constexpr auto kPurgeInterval = 10s;
+// How long the parser thread lets committed messages gather before parsing them.
+constexpr auto kParseGather = 2ms;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -871,6 +873,9 @@ void Store::parser_loop() {
     {
       std::unique_lock lock(parse_mu_);
       parse_cv_.wait(lock, [&] { return parse_stopping_ || !parse_queue_.empty(); });
+      // Lets a burst gather: one wake-up per kParseGather, not one per message
+      // (parse_later notifies only an empty queue). Readers do not wait for it.
+      parse_cv_.wait_for(lock, kParseGather, [&] { return parse_stopping_; });
       if (parse_stopping_) return;
       batch.swap(parse_queue_);
     }

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -121,7 +122,12 @@ class RecordingSink : public MailSink {
 // A blocking loopback client that reads whole SMTP replies with a deadline.
 class RawClient {
  public:
-  explicit RawClient(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  /// `receive_buffer` > 0 shrinks the socket's receive buffer (SO_RCVBUF), so
+  /// that the server's replies back up when the client does not read them.
+  explicit RawClient(std::uint16_t port, int receive_buffer = 0)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -158,6 +164,17 @@ class RawClient {
     send(std::string(line) + "\r\n");
     return reply();
   }
+
+  /// True when the server closes (or resets) the connection before the
+  /// timeout, without reading what it sent.
+  bool wait_hang_up(std::chrono::milliseconds timeout) {
+    pollfd pfd{fd_, POLLRDHUP, 0};
+    return ::poll(&pfd, 1, static_cast<int>(timeout.count())) == 1 &&
+           (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
+
+  /// Ends both directions at once (unblocks a send() in another thread).
+  void shutdown() { ::shutdown(fd_, SHUT_RDWR); }
 
   /// True when the server closes the connection before the timeout.
   bool wait_closed(std::chrono::milliseconds timeout = kWait) {
@@ -431,6 +448,46 @@ TEST_F(SmtpServerTest, ProcessesPipelinedCommandsInOrder) {
   ASSERT_TRUE(sink_.wait_for_deliveries(1));
   EXPECT_THAT(sink_.deliveries().at(0).recipients,
               ElementsAre("box@example.com", "other@example.com"));
+}
+
+// Far more replies than the sockets hold: the server writes what the socket
+// takes, and the rest as the client reads, in order and without losing one.
+TEST_F(SmtpServerTest, AnswersEveryPipelinedCommandOfAClientThatReadsLate) {
+  start();
+  auto client = std::make_unique<RawClient>(port(), 4096);
+  ASSERT_THAT(client->reply(), StartsWith("220 "));
+  constexpr int kCommands = 100000;
+  std::string commands;
+  for (int i = 0; i < kCommands; ++i) commands += "NOOP\r\n";
+  commands += "QUIT\r\n";
+  std::thread sender([&] { client->send(commands); });  // blocks while replies back up
+  std::this_thread::sleep_for(300ms);
+  int answered = 0;
+  std::string last;
+  while (answered < kCommands) {
+    last = client->reply();
+    if (!last.starts_with("250 ")) break;
+    ++answered;
+  }
+  EXPECT_EQ(answered, kCommands) << "then: " << last;
+  EXPECT_THAT(client->reply(), StartsWith("221 "));
+  sender.join();
+}
+
+TEST_F(SmtpServerTest, ClosesASessionWhoseClientStopsReadingItsReplies) {
+  start({.idle_timeout = 1s});
+  RawClient stuck(port(), 4096);
+  std::string commands;
+  for (int i = 0; i < 1000000; ++i) commands += "NOOP\r\n";  // 14 MB of replies
+  // Never reads: the server's replies back up until its write cannot finish.
+  std::thread sender([&] { stuck.send(commands); });
+  auto other = greeted_client();  // others are served meanwhile
+  EXPECT_THAT(other->command("NOOP"), StartsWith("250 "));
+  // The idle timeout closes the stuck session: its socket hangs up.
+  EXPECT_TRUE(stuck.wait_hang_up(kWait)) << "the session of a client that never reads stayed open";
+  stuck.shutdown();  // ends the send if the server did not
+  sender.join();
+  EXPECT_THAT(greeted_client()->command("NOOP"), StartsWith("250 "));
 }
 
 // --- the sink decides --------------------------------------------------------------
