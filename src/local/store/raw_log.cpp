@@ -41,7 +41,7 @@ RawLog::RawLog(std::filesystem::path dir, std::uint64_t segment_bytes)
                              "' for raw messages: " + ec.message() +
                              " (it goes beside the --db file; check the permissions there)");
   const auto existing = segments();
-  open_active(existing.empty() ? 1 : existing.back());
+  open_active(existing.empty() ? 1 : existing.back() + 1);
 }
 
 RawLog::~RawLog() {
@@ -66,6 +66,15 @@ std::vector<std::int64_t> RawLog::segments() const {
                              "': " + ec.message());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::uint64_t RawLog::segment_size(std::int64_t segment) const {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path_of(segment), ec);
+  if (ec)
+    throw std::runtime_error("cannot read the size of the raw message file '" +
+                             path_of(segment).string() + "': " + ec.message());
+  return size;
 }
 
 void RawLog::open_active(std::int64_t segment) {

@@ -37,8 +37,9 @@ class RawLog {
  public:
   static constexpr std::uint64_t kDefaultSegmentBytes = std::uint64_t{64} << 20;
 
-  /// Opens (creating it) the directory `dir`; appends continue at the end of
-  /// its newest segment. Throws std::runtime_error naming the path when the
+  /// Opens (creating it) the directory `dir`; appends go to a new segment,
+  /// after its newest, so that bytes a crash cut off at the end of the old
+  /// one are never followed by more (journal.hpp's scan stops at them). Throws std::runtime_error naming the path when the
   /// directory cannot be created or read.
   explicit RawLog(std::filesystem::path dir, std::uint64_t segment_bytes = kDefaultSegmentBytes);
   ~RawLog();
@@ -62,11 +63,16 @@ class RawLog {
 
   [[nodiscard]] const std::filesystem::path& directory() const { return dir_; }
   [[nodiscard]] std::int64_t active_segment() const { return active_; }
+  /// Bytes appended to the active segment so far.
+  [[nodiscard]] std::uint64_t active_size() const { return size_; }
   /// The segment numbers with a file, oldest first.
   [[nodiscard]] std::vector<std::int64_t> segments() const;
+  /// The size of a segment's file. Throws std::runtime_error naming it when
+  /// it cannot be read.
+  [[nodiscard]] std::uint64_t segment_size(std::int64_t segment) const;
+  [[nodiscard]] std::filesystem::path path_of(std::int64_t segment) const;
 
  private:
-  [[nodiscard]] std::filesystem::path path_of(std::int64_t segment) const;
   void open_active(std::int64_t segment);
 
   std::filesystem::path dir_;

@@ -9,7 +9,7 @@
 namespace tempmail::local::detail {
 
 // kMigrations[i] upgrades a database from version i to version i + 1.
-inline constexpr std::array<std::string_view, 2> kMigrations{
+inline constexpr std::array<std::string_view, 3> kMigrations{
     // v1: mailboxes, messages (with the raw RFC 5322 text), attachments, quota.
     R"sql(
 CREATE TABLE mailboxes (
@@ -81,6 +81,16 @@ DROP TABLE attachments;
 DROP TABLE messages;
 ALTER TABLE messages_v2 RENAME TO messages;
 CREATE INDEX messages_by_mailbox ON messages(mailbox);
+)sql",
+    // v3: a delivery is acknowledged once its journal record is in the raw
+    // log (local/store/journal.hpp); the rows follow in batches. The mark is
+    // where the records not yet written as rows begin; no row: none wait
+    // (a v2 raw log holds bare texts, all of them already rows).
+    R"sql(
+CREATE TABLE journal (
+  mark_segment INTEGER NOT NULL,
+  mark_offset  INTEGER NOT NULL
+);
 )sql",
 };
 

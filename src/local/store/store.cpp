@@ -12,6 +12,7 @@
 
 #include "common/random.hpp"
 #include "common/time.hpp"
+#include "local/store/journal.hpp"
 #include "local/store/schema.hpp"
 #include "local/store/sqlite.hpp"
 
@@ -68,6 +69,25 @@ std::string not_found_message(std::string_view id) {
 
 }  // namespace
 
+// A transaction under write_mu_ that first writes the rows of acknowledged
+// deliveries not yet in SQLite, so that whatever it changes (a deleted
+// message, a moved mailbox, a seen flag) finds them; they count as written
+// only once it commits.
+class Store::WriteTx {
+ public:
+  explicit WriteTx(Store& store)
+      : store_(store), tx_(*store.db_), applied_(store.apply_unapplied_locked()) {}
+  void commit() {
+    tx_.commit();
+    store_.forget_applied(applied_);
+  }
+
+ private:
+  Store& store_;
+  Transaction tx_;
+  std::size_t applied_;
+};
+
 Store::Store(StoreOptions options) : options_(std::move(options)) {
   if (options_.domains.empty())
     throw std::invalid_argument("StoreOptions::domains is empty: configure at least one domain");
@@ -118,6 +138,7 @@ Store::Store(StoreOptions options) : options_(std::move(options)) {
                                         options_.raw_segment_bytes);
   }
   migrate();
+  replay_journal();
   load();
   purge_expired();
   collect_raw_segments();
@@ -141,9 +162,11 @@ void Store::collect_raw_segments() {
   if (!raw_collect_due_ || !db_) return;
   raw_collect_due_ = false;
   std::set<std::int64_t> live;
+  WriteTx tx(*this);  // rows not yet written refer to segments too
   auto& q = statement("SELECT DISTINCT raw_segment FROM messages WHERE raw_segment IS NOT NULL");
   while (q.step()) live.insert(q.column_int(0));
   q.reset();
+  tx.commit();
   raw_log_->collect(live);
 }
 
@@ -342,7 +365,7 @@ Outcome<MailboxRecord> Store::create_mailbox(std::string_view account) {
       if (!by_address_.contains(address)) break;
       if (attempt > 100) throw std::runtime_error("could not find a free random address");
     }
-    Transaction tx(*db_);
+    WriteTx tx(*this);
     created = insert_mailbox(account, address, domain, now, now + options_.mailbox_ttl);
     tx.commit();
     auto state = std::make_shared<MailboxState>();
@@ -389,7 +412,7 @@ Outcome<MailboxRecord> Store::switch_mailbox(std::string_view account, std::stri
           Status::kConflict,
           "The address " + target + " is already taken: choose another username");
     const std::int64_t old_id = old->record.id;
-    Transaction tx(*db_);
+    WriteTx tx(*this);
     result = insert_mailbox(account, target, dom, old->record.created_at, old->record.expire_at);
     statement("UPDATE messages SET mailbox = ? WHERE mailbox = ?")
         .bind(1, result.value.id)
@@ -423,7 +446,7 @@ Status Store::delete_mailbox(std::string_view account, std::string_view address)
     MailboxState* state = live_mailbox_locked(account, address, now);
     if (state == nullptr) return Status::kNotFound;
     const std::int64_t id = state->record.id;
-    Transaction tx(*db_);
+    WriteTx tx(*this);
     statement("DELETE FROM mailboxes WHERE id = ?").bind(1, id).run();
     tx.commit();
     raw_collect_due_ = true;
@@ -448,7 +471,7 @@ void Store::purge_locked(sys_seconds now, std::vector<std::int64_t>& removed) {
   for (const auto& [id, state] : by_id_)
     if (state->record.expire_at <= now) expired.push_back(id);
   if (expired.empty() || !db_) return;
-  Transaction tx(*db_);
+  WriteTx tx(*this);
   for (auto id : expired) statement("DELETE FROM mailboxes WHERE id = ?").bind(1, id).run();
   tx.commit();
   raw_collect_due_ = true;
@@ -557,7 +580,7 @@ Status Store::delete_message(std::string_view account, std::string_view id) {
     for (const auto& v : state.messages)
       if (v.message->id == id) seq = v.message->seq;
   }
-  Transaction tx(*db_);
+  WriteTx tx(*this);
   statement("DELETE FROM messages WHERE seq = ?").bind(1, seq).run();
   tx.commit();
   raw_collect_due_ = true;
@@ -664,7 +687,7 @@ void Store::commit_or_enqueue(PendingDelivery delivery) {
   std::vector<PendingDelivery> batch;
   batch.push_back(std::move(delivery));
   std::vector<std::int64_t> no_seen;
-  commit_batch(batch, no_seen, false, std::move(write));
+  commit_batch(batch, no_seen, false, false, std::move(write));
 }
 
 void Store::enqueue(PendingDelivery delivery) {
@@ -689,14 +712,26 @@ void Store::writer_loop() {
     std::vector<std::int64_t> seen;
     bool stop = false;
     bool idle = false;
+    bool apply_rows = false;
     bool checkpoint_now = false;
     {
+      // Rows waiting for SQLite wake the writer after journal_apply_after.
+      const bool rows_waiting = unapplied_count_.load(std::memory_order_relaxed) > 0;
+      const auto wait = rows_waiting ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           options_.journal_apply_after)
+                                     : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           kIdleFlush);
       std::unique_lock q(queue_mu_);
-      idle = !queue_cv_.wait_for(q, kIdleFlush,
-                                 [&] { return stopping_ || !queue_.empty() || checkpoint_due_; });
+      const bool timed_out = !queue_cv_.wait_for(q, wait, [&] {
+        return stopping_ || !queue_.empty() || checkpoint_due_ || apply_due_ || rows_arrived_;
+      });
+      rows_arrived_ = false;  // the next wait is journal_apply_after long
+      idle = timed_out && !rows_waiting;
       batch.swap(queue_);
       seen.swap(seen_queue_);
       stop = stopping_;
+      apply_rows = apply_due_ || (timed_out && rows_waiting) || stop;
+      apply_due_ = false;
       checkpoint_now = checkpoint_due_;
       checkpoint_due_ = false;
     }
@@ -705,8 +740,9 @@ void Store::writer_loop() {
       std::lock_guard q(quota_mu_);
       flush_quota = quota_dirty_;
     }
-    if (!batch.empty() || !seen.empty() || flush_quota)
-      commit_batch(batch, seen, flush_quota, std::unique_lock(write_mu_));
+    apply_rows = apply_rows && unapplied_count_.load(std::memory_order_relaxed) > 0;
+    if (!batch.empty() || !seen.empty() || flush_quota || apply_rows)
+      commit_batch(batch, seen, flush_quota, apply_rows, std::unique_lock(write_mu_));
     if (stop) break;
     // Also when idle, so a quiet server's WAL is folded into the database.
     const int pages = wal_pages_.load(std::memory_order_relaxed);
@@ -727,8 +763,153 @@ void Store::writer_loop() {
   }
 }
 
+// --- the journal -------------------------------------------------------------
+
+// Appends one journal record per delivery that reaches a mailbox (one
+// pwritev for the batch), flushed first with fsync; the messages' rows then
+// wait in unapplied_ for a transaction. Throws when the bytes cannot all be
+// written: then nothing of the batch is acknowledged.
+void Store::journal_locked(const std::vector<PendingDelivery>& batch,
+                           const std::vector<JournalEntry>& entries) {
+  std::vector<std::string> headers, trailers;
+  std::vector<std::string_view> parts;
+  std::vector<std::size_t> which;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (entries[i].copies.empty()) continue;
+    const std::string& raw = *batch[i].raw;
+    headers.push_back(encode_journal_header(entries[i], raw.size()));
+    trailers.push_back(encode_journal_trailer(headers.back().size(), raw.size()));
+    which.push_back(i);
+  }
+  if (which.empty()) return;
+  for (std::size_t k = 0; k < which.size(); ++k) {
+    parts.emplace_back(headers[k]);
+    parts.emplace_back(*batch[which[k]].raw);
+    parts.emplace_back(trailers[k]);
+  }
+  const auto refs = raw_log_->append(parts);
+  if (options_.fsync) raw_log_->sync();
+  for (std::size_t k = 0; k < which.size(); ++k) {
+    const RawRef& raw = refs[3 * k + 1];
+    for (const auto& copy : entries[which[k]].copies)
+      unapplied_.push_back(UnappliedRow{.copy = copy,
+                                        .received_at = entries[which[k]].received_at,
+                                        .raw = raw});
+  }
+  const RawRef& last = refs.back();
+  journal_end_ = RawRef{.segment = last.segment, .offset = last.offset + last.length, .length = 0};
+  unapplied_count_.store(unapplied_.size(), std::memory_order_relaxed);
+}
+
+std::size_t Store::apply_unapplied_locked() {
+  if (unapplied_.empty()) return 0;
+  for (const auto& row : unapplied_)
+    statement(
+        "INSERT OR IGNORE INTO messages(seq, id, mailbox, to_address, received_at, raw_segment, "
+        "raw_offset, raw_length) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, row.copy.seq)
+        .bind(2, row.copy.id)
+        .bind(3, row.copy.mailbox)
+        .bind(4, row.copy.to)
+        .bind(5, row.received_at)
+        .bind(6, row.raw.segment)
+        .bind(7, row.raw.offset)
+        .bind(8, row.raw.length)
+        .run();
+  write_journal_mark_locked();
+  return unapplied_.size();
+}
+
+void Store::forget_applied(std::size_t rows) {
+  unapplied_.erase(unapplied_.begin(),
+                   unapplied_.begin() + static_cast<std::ptrdiff_t>(rows));
+  unapplied_count_.store(unapplied_.size(), std::memory_order_relaxed);
+}
+
+void Store::write_journal_mark_locked() {
+  statement("INSERT OR REPLACE INTO journal(rowid, mark_segment, mark_offset) VALUES(1, ?, ?)")
+      .bind(1, journal_end_.segment)
+      .bind(2, journal_end_.offset)
+      .run();
+}
+
+// At start-up, before load(): the rows of deliveries acknowledged after the
+// journal mark, which a crash kept from SQLite, are written from the records.
+void Store::replay_journal() {
+  if (!raw_log_) return;
+  std::optional<RawRef> mark;
+  {
+    auto q = db_->prepare("SELECT mark_segment, mark_offset FROM journal");
+    if (q.step())
+      mark = RawRef{.segment = q.column_int(0), .offset = q.column_int(1), .length = 0};
+  }
+  std::size_t replayed = 0;
+  Transaction tx(*db_);
+  // No mark: a new database, or one whose rows were all written at once
+  // (schema v2); its raw log holds bare texts, not records.
+  if (mark)
+    for (const auto segment : raw_log_->segments()) {
+      if (segment < mark->segment || segment == raw_log_->active_segment()) continue;
+      replayed += replay_segment(segment, segment == mark->segment ? mark->offset : 0);
+    }
+  // Appends go to a new segment from now on (RawLog starts one per open).
+  journal_end_ = RawRef{.segment = raw_log_->active_segment(),
+                        .offset = static_cast<std::int64_t>(raw_log_->active_size()),
+                        .length = 0};
+  write_journal_mark_locked();
+  tx.commit();
+  if (replayed > 0 && options_.log)
+    options_.log("recovered " + std::to_string(replayed) +
+                 " acknowledged messages from the raw log that the database did not have yet "
+                 "(the server had stopped without writing them)");
+}
+
+std::size_t Store::replay_segment(std::int64_t segment, std::int64_t from) {
+  const std::uint64_t size = raw_log_->segment_size(segment);
+  auto at = static_cast<std::uint64_t>(std::max<std::int64_t>(from, 0));
+  std::size_t rows = 0;
+  const auto read = [&](std::uint64_t offset, std::uint64_t length) {
+    return raw_log_->read(RawRef{.segment = segment,
+                                 .offset = static_cast<std::int64_t>(offset),
+                                 .length = static_cast<std::int64_t>(length)});
+  };
+  while (size - at >= kJournalPrefixBytes && at <= size) {
+    const auto prefix = decode_journal_prefix(read(at, kJournalPrefixBytes));
+    if (!prefix) break;
+    const std::uint64_t body = prefix->header_length + prefix->raw_length;
+    if (body + kJournalTrailerBytes > size - at) break;
+    const auto entry = decode_journal_header(read(at, prefix->header_length));
+    if (!entry || !valid_journal_trailer(read(at + body, kJournalTrailerBytes), *prefix)) break;
+    for (const auto& copy : entry->copies) {
+      // A mailbox deleted since is not brought back (a deletion writes the
+      // rows first, so this is only a guard).
+      auto& insert = statement(
+          "INSERT OR IGNORE INTO messages(seq, id, mailbox, to_address, received_at, "
+          "raw_segment, raw_offset, raw_length) SELECT ?, ?, ?, ?, ?, ?, ?, ? "
+          "WHERE EXISTS (SELECT 1 FROM mailboxes WHERE id = ?)");
+      insert.bind(1, copy.seq)
+          .bind(2, copy.id)
+          .bind(3, copy.mailbox)
+          .bind(4, copy.to)
+          .bind(5, entry->received_at)
+          .bind(6, segment)
+          .bind(7, static_cast<std::int64_t>(at + prefix->header_length))
+          .bind(8, static_cast<std::int64_t>(prefix->raw_length))
+          .bind(9, copy.mailbox)
+          .run();
+      if (sqlite3_changes(db_->handle()) > 0) ++rows;
+    }
+    at += body + kJournalTrailerBytes;
+  }
+  if (at < size && options_.log)
+    options_.log("ignored the last " + std::to_string(size - at) + " bytes of '" +
+                 raw_log_->path_of(segment).string() +
+                 "': a delivery cut off while it was being written, so never acknowledged");
+  return rows;
+}
+
 void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::int64_t>& seen_seqs,
-                         bool flush_quota, std::unique_lock<std::mutex> write) {
+                         bool flush_quota, bool apply_rows, std::unique_lock<std::mutex> write) {
   const sys_seconds now = this->now();
   struct Added {
     std::int64_t mailbox;
@@ -737,69 +918,64 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
   std::vector<Added> added;
   std::vector<std::vector<std::string>> ids(batch.size());
   std::error_code error;
-  std::vector<std::pair<std::string, QuotaCounter>> quota_rows;
-  {
+  bool first_rows = false;  // rows wait for SQLite now, and none did before
+  try {
+    if (!db_) throw std::runtime_error("the database is closed");
+    // Each delivery's messages, one per live mailbox it reaches. Only the
+    // writer and API mutations (both under write_mu_) change the mailbox
+    // maps, so reading them here without mu_ is race-free.
+    std::vector<JournalEntry> entries(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      entries[i].received_at = to_unix(now);
+      for (const auto& rcpt : batch[i].recipients) {
+        auto a = by_address_.find(rcpt);
+        if (a == by_address_.end()) continue;
+        const auto& state = *by_id_.at(a->second);
+        if (state.record.expire_at <= now) continue;
+        auto m = std::make_shared<StoredMessage>();
+        do {
+          m->id = tempmail::detail::random_alnum(kMessageIdLength);
+        } while (message_mailbox_.contains(m->id));
+        m->seq = next_seq_++;
+        m->to = rcpt;
+        m->received_at = now;
+        m->lazy_fields = batch[i].fields;
+        ids[i].push_back(m->id);
+        entries[i].copies.push_back(JournalCopy{
+            .seq = m->seq, .mailbox = state.record.id, .id = m->id, .to = m->to});
+        added.push_back(Added{state.record.id, MessageView{std::move(m), false}});
+      }
+    }
+    // With a file, a delivery is durable once its journal record is written;
+    // its rows reach SQLite later (journal.hpp says why). Without one,
+    // nothing outlives the process and no query reads messages back from
+    // SQLite (reads come from the index).
+    if (raw_log_) {
+      const bool had_rows = !unapplied_.empty();
+      journal_locked(batch, entries);
+      first_rows = !had_rows && !unapplied_.empty();
+    }
+  } catch (const std::exception& e) {
+    if (options_.log) options_.log(std::string("storing messages failed: ") + e.what());
+    error = std::make_error_code(std::errc::io_error);
+    added.clear();
+  }
+  if (!error && !added.empty()) {
+    std::unique_lock lock(mu_);
+    for (auto& a : added) {
+      message_mailbox_[a.view.message->id] = a.mailbox;
+      by_id_.at(a.mailbox)->messages.push_back(std::move(a.view));
+    }
+  }
+  // Rows waiting for SQLite, seen flags and quota counters: one transaction,
+  // whose failure loses nothing acknowledged (the journal keeps the rows,
+  // and they are retried with the next transaction).
+  const bool file = !options_.db_path.empty();
+  if (db_ && ((apply_rows && !unapplied_.empty()) || (file && !seen_seqs.empty()) || flush_quota)) {
+    std::vector<std::pair<std::string, QuotaCounter>> quota_rows;
     try {
-      if (!db_) throw std::runtime_error("the database is closed");
-      // Each delivery's live mailboxes (recipient, mailbox id). Only the
-      // writer and API mutations (both under write_mu_) change the mailbox
-      // maps, so reading them here without mu_ is race-free.
-      std::vector<std::vector<std::pair<const std::string*, std::int64_t>>> targets(batch.size());
-      for (std::size_t i = 0; i < batch.size(); ++i)
-        for (const auto& rcpt : batch[i].recipients) {
-          auto a = by_address_.find(rcpt);
-          if (a == by_address_.end()) continue;
-          const auto& state = *by_id_.at(a->second);
-          if (state.record.expire_at > now) targets[i].emplace_back(&rcpt, state.record.id);
-        }
-      // The raw texts go to the raw log first, once per delivery however many
-      // mailboxes it reaches: a committed row never points at missing bytes.
-      std::vector<RawRef> refs(batch.size());
-      if (raw_log_) {
-        std::vector<std::string_view> texts;
-        std::vector<std::size_t> which;
-        for (std::size_t i = 0; i < batch.size(); ++i)
-          if (!targets[i].empty()) {
-            texts.emplace_back(*batch[i].raw);
-            which.push_back(i);
-          }
-        const auto appended = raw_log_->append(texts);
-        for (std::size_t k = 0; k < which.size(); ++k) refs[which[k]] = appended[k];
-        if (options_.fsync && !texts.empty()) raw_log_->sync();
-      }
-      Transaction tx(*db_);
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        const auto& d = batch[i];
-        for (const auto& [rcpt, mailbox] : targets[i]) {
-          auto m = std::make_shared<StoredMessage>();
-          do {
-            m->id = tempmail::detail::random_alnum(kMessageIdLength);
-          } while (message_mailbox_.contains(m->id));
-          m->seq = next_seq_++;
-          m->to = *rcpt;
-          m->received_at = now;
-          m->lazy_fields = d.fields;
-          ids[i].push_back(m->id);
-          // Without a file nothing outlives the process and no query reads
-          // messages back from SQLite (reads come from the index): writing
-          // their rows to the in-memory database cost a fifth of ingest.
-          if (raw_log_)
-            statement(
-                "INSERT INTO messages(seq, id, mailbox, to_address, received_at, raw_segment, "
-                "raw_offset, raw_length) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
-                .bind(1, m->seq)
-                .bind(2, m->id)
-                .bind(3, mailbox)
-                .bind(4, m->to)
-                .bind(5, to_unix(m->received_at))
-                .bind(6, refs[i].segment)
-                .bind(7, refs[i].offset)
-                .bind(8, refs[i].length)
-                .run();
-          added.push_back(Added{mailbox, MessageView{std::move(m), false}});
-        }
-      }
-      if (!options_.db_path.empty())
+      WriteTx tx(*this);
+      if (file)
         for (const auto seq : seen_seqs)
           statement("UPDATE messages SET seen = 1 WHERE seq = ?").bind(1, seq).run();
       if (flush_quota) {
@@ -821,24 +997,15 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
             .run();
       tx.commit();
     } catch (const std::exception& e) {
-      if (options_.log) options_.log(std::string("storing messages failed: ") + e.what());
-      error = std::make_error_code(std::errc::io_error);
-      added.clear();
+      if (options_.log) options_.log(std::string("writing to the database failed: ") + e.what());
       if (!quota_rows.empty()) {
         std::lock_guard q(quota_mu_);
         quota_dirty_ = true;
         for (const auto& row : quota_rows) quota_[row.first].dirty = true;
       }
     }
-    if (!error && !added.empty()) {
-      std::unique_lock lock(mu_);
-      for (auto& a : added) {
-        message_mailbox_[a.view.message->id] = a.mailbox;
-        by_id_.at(a.mailbox)->messages.push_back(std::move(a.view));
-      }
-    }
-    write.unlock();
   }
+  write.unlock();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (error) ids[i].clear();
     batch[i].done(error, ids[i]);
@@ -850,6 +1017,19 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (!ids[i].empty()) to_parse.push_back(std::move(batch[i].fields));
   parse_later(std::move(to_parse));
+  // The writer writes the rows journal_apply_after from now (it may be in a
+  // longer idle wait), or at once when enough wait.
+  const bool enough = unapplied_count_.load(std::memory_order_relaxed) >= options_.journal_apply_rows;
+  if (first_rows || enough) {
+    std::lock_guard q(queue_mu_);
+    if (enough && !apply_due_) {
+      apply_due_ = true;
+      queue_cv_.notify_one();
+    } else if (first_rows && !rows_arrived_) {
+      rows_arrived_ = true;
+      queue_cv_.notify_one();
+    }
+  }
 }
 
 // --- the parser ------------------------------------------------------------
@@ -969,6 +1149,7 @@ StoreStats Store::stats() const {
     std::lock_guard q(queue_mu_);
     s.queued = queue_.size();
   }
+  s.unapplied = unapplied_count_.load(std::memory_order_relaxed);
   std::lock_guard w(watch_mu_);
   s.watchers = watchers_.size();
   return s;

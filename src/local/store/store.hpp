@@ -1,28 +1,32 @@
 // The local server's mailboxes, messages and quota counters.
 //
-// Reads are served from an in-memory index; SQLite is the durable journal.
+// Reads are served from an in-memory index; SQLite is the durable store.
 // Rationale: the list endpoint is the hot path (the API benchmark targets 5x
 // MailDev's requests/s with 1,000 messages in a mailbox). Serving it from
 // memory under a shared lock costs one hash lookup and a vector copy of
 // shared pointers, with no SQL, no row decoding and no page cache misses; the
-// journal is read once, at start-up, to rebuild the index. A message's raw
+// database is read once, at start-up, to rebuild the index. A message's raw
 // text is appended once to the raw log (raw_log.hpp) beside the database and
 // its row points there (schema v2); what the API shows of it is parsed again
 // on load, so a message's bytes are written once per delivery. Every change is
-// written to SQLite and committed *before* it becomes visible in memory, so
-// what a client has seen survives a crash (except `seen` flags and quota
-// counters, which are flushed lazily: losing one on kill -9 is harmless).
+// durable *before* it becomes visible in memory, so what a client has seen
+// survives a crash (except `seen` flags and quota counters, which are flushed
+// lazily: losing one on kill -9 is harmless).
 //
-// Writes: MailSink::deliver does not parse MIME (message.hpp says why). When
-// no commit is running and commits do not fsync, it commits the message at
+// Writes: MailSink::deliver does not parse MIME (message.hpp says why). With
+// a file, a delivery is durable once its journal record (journal.hpp) is
+// appended to the raw log; its rows are written to SQLite later, in batches
+// (StoreOptions::journal_apply_*), first in any other transaction (WriteTx),
+// and from the records past the journal mark after a crash. When no other
+// write is running and writes do not fsync, deliver() journals the message at
 // once on the caller's thread (no thread hop: one SMTP connection sending
 // message after message waits for nothing else). Otherwise it queues the
-// message, and ONE writer thread takes everything queued and writes it in one
-// transaction (group commit; WAL mode, synchronous=NORMAL, or FULL with
-// StoreOptions::fsync). Either way the commit then applies to memory, calls
-// every `done` callback, wakes the mailboxes' watchers (the long-poll) and
-// hands the new messages to the parser thread, which parses their fields
-// unless a reader has already done so.
+// message, and ONE writer thread takes everything queued and journals it with
+// one write (group commit; with StoreOptions::fsync, flushed to disk first).
+// Either way the store then applies it to memory, calls every `done`
+// callback, wakes the mailboxes' watchers (the long-poll) and hands the new
+// messages to the parser thread, which parses their fields unless a reader
+// has already done so.
 // API mutations (create/switch/delete) run on the caller's thread in their
 // own transaction; `write_mu_` serialises every transaction.
 //
@@ -48,6 +52,7 @@
 #include <vector>
 
 #include "local/smtp/mail_sink.hpp"
+#include "local/store/journal.hpp"
 #include "local/store/message.hpp"
 #include "local/store/raw_log.hpp"
 #include "tempmail/local/server.hpp"
@@ -72,14 +77,21 @@ struct StoreOptions {
   Clock clock{};
   /// Where the store reports failures it cannot return (the writer's); never given secrets.
   std::function<void(std::string_view)> log{};
-  /// With a file: fsync every commit (synchronous=FULL), so acknowledged
-  /// messages survive power loss too, at one disk flush per commit. Without
-  /// it (synchronous=NORMAL in WAL mode) a commit is written to the OS before
-  /// the store calls `done`, so it survives kill -9 and server crashes; the
-  /// WAL is flushed to disk at checkpoints.
+  /// With a file: flush each batch's journal records to disk (fdatasync)
+  /// before calling `done`, and every SQLite commit (synchronous=FULL), so
+  /// acknowledged messages survive power loss too, at one disk flush per
+  /// batch. Without it a record is written to the OS before `done`, so it
+  /// survives kill -9 and server crashes (SQLite: synchronous=NORMAL in WAL
+  /// mode, flushed to disk at checkpoints).
   bool fsync = false;
   /// With a file: the raw log starts a new segment file past this size.
   std::uint64_t raw_segment_bytes = RawLog::kDefaultSegmentBytes;
+  /// With a file: acknowledged messages' rows are written to SQLite in
+  /// batches, by the writer, once this many wait or the oldest has waited
+  /// journal_apply_after (and before any other change to the database).
+  /// Until then the raw log's journal records hold them (journal.hpp).
+  std::size_t journal_apply_rows = 256;
+  std::chrono::milliseconds journal_apply_after{50};
 };
 
 struct MailboxRecord {
@@ -132,6 +144,7 @@ struct StoreStats {
   std::size_t messages = 0;
   std::size_t queued = 0;    ///< deliveries waiting for the writer
   std::size_t watchers = 0;  ///< long-polls waiting for a commit
+  std::size_t unapplied = 0;  ///< acknowledged messages whose rows are not in SQLite yet
 };
 
 class Store final : public MailSink {
@@ -217,6 +230,13 @@ class Store final : public MailSink {
     std::int64_t mailbox_id;
     std::function<void()> wake;
   };
+  // An acknowledged message whose row is only in the journal so far.
+  struct UnappliedRow {
+    JournalCopy copy;
+    std::int64_t received_at = 0;
+    RawRef raw;
+  };
+  class WriteTx;
   struct QuotaCounter {
     std::string month;  // "YYYY-MM"
     std::int64_t used = 0;
@@ -228,14 +248,22 @@ class Store final : public MailSink {
   void checkpoint();
   void collect_raw_segments();
   void migrate();
+  void replay_journal();
+  std::size_t replay_segment(std::int64_t segment, std::int64_t from);
   void load();
+  // Under write_mu_: the journal (a file database's durable record of deliveries).
+  void journal_locked(const std::vector<PendingDelivery>& batch,
+                      const std::vector<JournalEntry>& entries);
+  std::size_t apply_unapplied_locked();  // inside a transaction; returns the rows written
+  void forget_applied(std::size_t rows);  // after that transaction committed
+  void write_journal_mark_locked();
   void writer_loop();
   void parser_loop();
   // Hands committed messages' fields to the parser thread.
   void parse_later(std::vector<std::shared_ptr<const LazyFields>> fields);
   // `write` holds write_mu_; released before the callbacks run.
   void commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::int64_t>& seen_seqs,
-                    bool flush_quota, std::unique_lock<std::mutex> write);
+                    bool flush_quota, bool apply_rows, std::unique_lock<std::mutex> write);
   // Commits `delivery` now when that cannot block on a disk flush or on
   // another commit; else queues it for the writer.
   void commit_or_enqueue(PendingDelivery delivery);
@@ -262,6 +290,11 @@ class Store final : public MailSink {
   // were deleted since its unreferenced segments were last collected.
   std::unique_ptr<RawLog> raw_log_;
   bool raw_collect_due_ = true;
+  // Rows of acknowledged deliveries not yet in SQLite (under write_mu_), how
+  // many (read anywhere), and where the journal ends: the mark written with them.
+  std::vector<UnappliedRow> unapplied_;
+  std::atomic<std::size_t> unapplied_count_{0};
+  RawRef journal_end_;
   // A file database's second connection, for checkpoints (writer thread only).
   std::unique_ptr<Database> checkpoint_db_;
   static constexpr int kCheckpointPages = 8000;        // 32 MB of WAL (4 KiB pages)
@@ -282,6 +315,8 @@ class Store final : public MailSink {
   std::vector<PendingDelivery> queue_;
   std::vector<std::int64_t> seen_queue_;  ///< seqs of messages newly seen
   bool checkpoint_due_ = false;
+  bool apply_due_ = false;      ///< journal_apply_rows rows wait for SQLite
+  bool rows_arrived_ = false;   ///< rows wait for SQLite, and none did before
   bool stopping_ = false;
   std::thread writer_;
 

@@ -48,16 +48,20 @@ TEST_F(RawLogTest, ReadsBackEveryTextOfABatchWhereItSays) {
   EXPECT_EQ(std::filesystem::file_size(dir_ / "000000000001.raw"), 5 + big.size() + 6);
 }
 
-TEST_F(RawLogTest, ReopeningAppendsAfterWhatIsThere) {
+// Never after what a crash may have cut off at the end of the old segment.
+TEST_F(RawLogTest, ReopeningAppendsToANewSegment) {
   RawRef first;
   {
     RawLog log(dir_);
     first = append(log, {"one"}).front();
   }
   RawLog log(dir_);
+  EXPECT_EQ(log.active_segment(), first.segment + 1);
+  EXPECT_EQ(log.active_size(), 0u);
   const RawRef second = append(log, {"two"}).front();
-  EXPECT_EQ(second.segment, first.segment);
-  EXPECT_EQ(second.offset, 3);
+  EXPECT_EQ(second.segment, first.segment + 1);
+  EXPECT_EQ(second.offset, 0);
+  EXPECT_EQ(log.segment_size(first.segment), 3u);
   EXPECT_EQ(log.read(first), "one");
   EXPECT_EQ(log.read(second), "two");
 }
