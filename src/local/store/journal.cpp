@@ -109,4 +109,23 @@ bool valid_journal_trailer(std::string_view bytes, const JournalPrefix& prefix) 
   return length == prefix.header_length + prefix.raw_length && bytes == kTrailerMagic;
 }
 
+JournalScan scan_journal(std::string_view bytes) {
+  JournalScan scan;
+  while (bytes.size() - scan.end >= kJournalPrefixBytes) {
+    const std::string_view rest = bytes.substr(scan.end);
+    const auto prefix = decode_journal_prefix(rest.substr(0, kJournalPrefixBytes));
+    if (!prefix) break;
+    const std::uint64_t body = prefix->header_length + prefix->raw_length;
+    if (body > rest.size() || rest.size() - body < kJournalTrailerBytes) break;
+    auto entry = decode_journal_header(rest.substr(0, prefix->header_length));
+    if (!entry || !valid_journal_trailer(rest.substr(body, kJournalTrailerBytes), *prefix)) break;
+    scan.records.push_back(ScannedRecord{.entry = std::move(*entry),
+                                         .offset = scan.end,
+                                         .raw_offset = scan.end + prefix->header_length,
+                                         .raw_length = prefix->raw_length});
+    scan.end += body + kJournalTrailerBytes;
+  }
+  return scan;
+}
+
 }  // namespace tempmail::local::detail

@@ -66,4 +66,18 @@ std::optional<JournalEntry> decode_journal_header(std::string_view bytes);
 /// True when `bytes` is the trailer of a record with these lengths.
 bool valid_journal_trailer(std::string_view bytes, const JournalPrefix& prefix);
 
+struct ScannedRecord {
+  JournalEntry entry;
+  std::uint64_t offset = 0;      ///< where the record starts in the scanned bytes
+  std::uint64_t raw_offset = 0;  ///< where its raw text starts
+  std::uint64_t raw_length = 0;
+};
+struct JournalScan {
+  std::vector<ScannedRecord> records;  ///< whole records, in order, back to back
+  std::uint64_t end = 0;               ///< where they end: the first byte not read as one
+};
+/// The whole records at the start of `bytes` (a segment from a record's
+/// start); the scan stops at the first thing that is not one.
+JournalScan scan_journal(std::string_view bytes);
+
 }  // namespace tempmail::local::detail

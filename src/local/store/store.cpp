@@ -866,43 +866,35 @@ void Store::replay_journal() {
 
 std::size_t Store::replay_segment(std::int64_t segment, std::int64_t from) {
   const std::uint64_t size = raw_log_->segment_size(segment);
-  auto at = static_cast<std::uint64_t>(std::max<std::int64_t>(from, 0));
+  const auto start = static_cast<std::uint64_t>(std::max<std::int64_t>(from, 0));
+  if (start >= size) return 0;
+  const std::string bytes = raw_log_->read(RawRef{.segment = segment,
+                                                  .offset = static_cast<std::int64_t>(start),
+                                                  .length = static_cast<std::int64_t>(size - start)});
+  const JournalScan scan = scan_journal(bytes);
   std::size_t rows = 0;
-  const auto read = [&](std::uint64_t offset, std::uint64_t length) {
-    return raw_log_->read(RawRef{.segment = segment,
-                                 .offset = static_cast<std::int64_t>(offset),
-                                 .length = static_cast<std::int64_t>(length)});
-  };
-  while (size - at >= kJournalPrefixBytes && at <= size) {
-    const auto prefix = decode_journal_prefix(read(at, kJournalPrefixBytes));
-    if (!prefix) break;
-    const std::uint64_t body = prefix->header_length + prefix->raw_length;
-    if (body + kJournalTrailerBytes > size - at) break;
-    const auto entry = decode_journal_header(read(at, prefix->header_length));
-    if (!entry || !valid_journal_trailer(read(at + body, kJournalTrailerBytes), *prefix)) break;
-    for (const auto& copy : entry->copies) {
+  for (const auto& record : scan.records)
+    for (const auto& copy : record.entry.copies) {
       // A mailbox deleted since is not brought back (a deletion writes the
       // rows first, so this is only a guard).
-      auto& insert = statement(
+      statement(
           "INSERT OR IGNORE INTO messages(seq, id, mailbox, to_address, received_at, "
           "raw_segment, raw_offset, raw_length) SELECT ?, ?, ?, ?, ?, ?, ?, ? "
-          "WHERE EXISTS (SELECT 1 FROM mailboxes WHERE id = ?)");
-      insert.bind(1, copy.seq)
+          "WHERE EXISTS (SELECT 1 FROM mailboxes WHERE id = ?)")
+          .bind(1, copy.seq)
           .bind(2, copy.id)
           .bind(3, copy.mailbox)
           .bind(4, copy.to)
-          .bind(5, entry->received_at)
+          .bind(5, record.entry.received_at)
           .bind(6, segment)
-          .bind(7, static_cast<std::int64_t>(at + prefix->header_length))
-          .bind(8, static_cast<std::int64_t>(prefix->raw_length))
+          .bind(7, static_cast<std::int64_t>(start + record.raw_offset))
+          .bind(8, static_cast<std::int64_t>(record.raw_length))
           .bind(9, copy.mailbox)
           .run();
       if (sqlite3_changes(db_->handle()) > 0) ++rows;
     }
-    at += body + kJournalTrailerBytes;
-  }
-  if (at < size && options_.log)
-    options_.log("ignored the last " + std::to_string(size - at) + " bytes of '" +
+  if (scan.end < bytes.size() && options_.log)
+    options_.log("ignored the last " + std::to_string(bytes.size() - scan.end) + " bytes of '" +
                  raw_log_->path_of(segment).string() +
                  "': a delivery cut off while it was being written, so never acknowledged");
   return rows;

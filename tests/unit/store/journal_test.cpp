@@ -78,5 +78,27 @@ TEST(JournalRecord, ATrailerMustMatchItsRecord) {
   EXPECT_FALSE(valid_journal_trailer(encode_journal_trailer(prefix->header_length, 2), *prefix));
 }
 
+TEST(JournalScan, ReadsRecordsBackToBackAndStopsAtACutOffOne) {
+  const std::string first = record(two_copies(), "first raw");
+  const std::string second = record(JournalEntry{.received_at = 1, .copies = {JournalCopy{}}}, "");
+  const std::string third = record(two_copies(), "third raw");
+  const std::string bytes = first + second + third;
+  const JournalScan all = scan_journal(bytes);
+  ASSERT_EQ(all.records.size(), 3u);
+  EXPECT_EQ(all.end, bytes.size());
+  EXPECT_EQ(all.records[1].offset, first.size());
+  EXPECT_EQ(bytes.substr(all.records[0].raw_offset, all.records[0].raw_length), "first raw");
+  EXPECT_EQ(bytes.substr(all.records[2].raw_offset, all.records[2].raw_length), "third raw");
+  EXPECT_EQ(all.records[2].entry, two_copies());
+  // Every cut inside the third record leaves the first two, and says where they end.
+  for (std::size_t cut = first.size() + second.size(); cut < bytes.size(); ++cut) {
+    const JournalScan part = scan_journal(std::string_view(bytes).substr(0, cut));
+    EXPECT_EQ(part.records.size(), 2u) << "cut at " << cut;
+    EXPECT_EQ(part.end, first.size() + second.size()) << "cut at " << cut;
+  }
+  // Zeros after the records (a file extended but not written) are not a record.
+  EXPECT_EQ(scan_journal(first + std::string(100, '\0')).records.size(), 1u);
+}
+
 }  // namespace
 }  // namespace tempmail::local::detail
