@@ -730,7 +730,7 @@ void Store::writer_loop() {
       batch.swap(queue_);
       seen.swap(seen_queue_);
       stop = stopping_;
-      apply_rows = apply_due_ || (timed_out && rows_waiting) || stop;
+      apply_rows = apply_due_ || (timed_out && rows_waiting) || stop || rows_overdue();
       apply_due_ = false;
       checkpoint_now = checkpoint_due_;
       checkpoint_due_ = false;
@@ -798,7 +798,19 @@ void Store::journal_locked(const std::vector<PendingDelivery>& batch,
   }
   const RawRef& last = refs.back();
   journal_end_ = RawRef{.segment = last.segment, .offset = last.offset + last.length, .length = 0};
+  if (unapplied_count_.load(std::memory_order_relaxed) == 0)
+    unapplied_since_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                           std::memory_order_relaxed);
   unapplied_count_.store(unapplied_.size(), std::memory_order_relaxed);
+}
+
+// True when rows have waited journal_apply_after: under a steady trickle of
+// queued deliveries the writer's wait never times out.
+bool Store::rows_overdue() const {
+  if (unapplied_count_.load(std::memory_order_relaxed) == 0) return false;
+  const auto since = std::chrono::steady_clock::time_point(
+      std::chrono::steady_clock::duration(unapplied_since_.load(std::memory_order_relaxed)));
+  return std::chrono::steady_clock::now() - since >= options_.journal_apply_after;
 }
 
 std::size_t Store::apply_unapplied_locked() {

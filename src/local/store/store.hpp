@@ -257,6 +257,7 @@ class Store final : public MailSink {
   std::size_t apply_unapplied_locked();  // inside a transaction; returns the rows written
   void forget_applied(std::size_t rows);  // after that transaction committed
   void write_journal_mark_locked();
+  [[nodiscard]] bool rows_overdue() const;
   void writer_loop();
   void parser_loop();
   // Hands committed messages' fields to the parser thread.
@@ -294,6 +295,7 @@ class Store final : public MailSink {
   // many (read anywhere), and where the journal ends: the mark written with them.
   std::vector<UnappliedRow> unapplied_;
   std::atomic<std::size_t> unapplied_count_{0};
+  std::atomic<std::chrono::steady_clock::rep> unapplied_since_{0};  ///< when the oldest came
   RawRef journal_end_;
   // A file database's second connection, for checkpoints (writer thread only).
   std::unique_ptr<Database> checkpoint_db_;
