@@ -85,11 +85,14 @@ CREATE INDEX messages_by_mailbox ON messages(mailbox);
     // v3: a delivery is acknowledged once its journal record is in the raw
     // log (local/store/journal.hpp); the rows follow in batches. The mark is
     // where the records not yet written as rows begin; no row: none wait
-    // (a v2 raw log holds bare texts, all of them already rows).
+    // (a v2 raw log holds bare texts, all of them already rows). `next_seq`
+    // is above every seq handed out, deleted messages' too, so that a
+    // long-poll cursor never skips a message made after a restart.
     R"sql(
 CREATE TABLE journal (
   mark_segment INTEGER NOT NULL,
-  mark_offset  INTEGER NOT NULL
+  mark_offset  INTEGER NOT NULL,
+  next_seq     INTEGER NOT NULL
 );
 )sql",
 };

@@ -839,9 +839,12 @@ void Store::forget_applied(std::size_t rows) {
 }
 
 void Store::write_journal_mark_locked() {
-  statement("INSERT OR REPLACE INTO journal(rowid, mark_segment, mark_offset) VALUES(1, ?, ?)")
+  statement(
+      "INSERT OR REPLACE INTO journal(rowid, mark_segment, mark_offset, next_seq) "
+      "VALUES(1, ?, ?, ?)")
       .bind(1, journal_end_.segment)
       .bind(2, journal_end_.offset)
+      .bind(3, next_seq_)
       .run();
 }
 
@@ -851,9 +854,11 @@ void Store::replay_journal() {
   if (!raw_log_) return;
   std::optional<RawRef> mark;
   {
-    auto q = db_->prepare("SELECT mark_segment, mark_offset FROM journal");
-    if (q.step())
+    auto q = db_->prepare("SELECT mark_segment, mark_offset, next_seq FROM journal");
+    if (q.step()) {
       mark = RawRef{.segment = q.column_int(0), .offset = q.column_int(1), .length = 0};
+      next_seq_ = std::max(next_seq_, q.column_int(2));
+    }
   }
   std::size_t replayed = 0;
   Transaction tx(*db_);
@@ -904,6 +909,7 @@ std::size_t Store::replay_segment(std::int64_t segment, std::int64_t from) {
           .bind(9, copy.mailbox)
           .run();
       if (sqlite3_changes(db_->handle()) > 0) ++rows;
+      next_seq_ = std::max(next_seq_, copy.seq + 1);
     }
   if (scan.end < bytes.size() && options_.log)
     options_.log("ignored the last " + std::to_string(bytes.size() - scan.end) + " bytes of '" +

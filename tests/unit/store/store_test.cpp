@@ -772,6 +772,27 @@ TEST_F(StoreJournal, WritesWaitingRowsToTheDatabaseWhileNothingElseHappens) {
   EXPECT_EQ(rows.column_int(0), 1);
 }
 
+// A long-poll cursor (the seq of the last message seen) must not skip a
+// message made after a restart that followed deleting the newest ones.
+TEST_F(StoreJournal, NeverHandsOutASeqAgainAfterTheNewestMessagesWereDeleted) {
+  MailboxRecord a;
+  std::int64_t newest = 0;
+  {
+    Store store(options(clock, db));
+    a = store.create_mailbox(kAlice).value;
+    for (const char* s : {"one", "two", "three"}) ASSERT_FALSE(deliver(store, message(s), {a.address}));
+    const auto list = store.list_messages(kAlice, a.address).value.messages;
+    newest = list.at(2).message->seq;
+    ASSERT_EQ(store.delete_message(kAlice, list.at(1).message->id), Status::kOk);
+    ASSERT_EQ(store.delete_message(kAlice, list.at(2).message->id), Status::kOk);
+  }
+  Store store(options(clock, db));
+  ASSERT_FALSE(deliver(store, message("four"), {a.address}));
+  const auto after = store.messages_after(kAlice, a.address, newest).value.messages;
+  ASSERT_THAT(after, SizeIs(1));
+  EXPECT_EQ(after[0].message->fields().subject, "four");
+}
+
 TEST_F(StoreJournal, StoppingWritesEveryWaitingRowSoNothingNeedsRecovering) {
   MailboxRecord a;
   {
