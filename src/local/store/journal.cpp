@@ -54,8 +54,8 @@ std::string encode_journal_header(const JournalEntry& entry, std::uint64_t raw_l
   for (const auto& c : entry.copies) {
     put(out, c.seq);
     put(out, c.mailbox);
-    put_text(out, c.id.substr(0, std::numeric_limits<std::uint16_t>::max()));
-    put_text(out, c.to.substr(0, std::numeric_limits<std::uint16_t>::max()));
+    put_text(out, std::string_view(c.id).substr(0, std::numeric_limits<std::uint16_t>::max()));
+    put_text(out, std::string_view(c.to).substr(0, std::numeric_limits<std::uint16_t>::max()));
   }
   std::string length;
   put(length, static_cast<std::uint32_t>(out.size()));
