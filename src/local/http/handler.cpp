@@ -128,6 +128,8 @@ const std::string& fixed_fields_json(const StoredMessage& m) {
                      {"id", m.id},
                      {"html", f.html},
                      {"content", f.content}});
+    // A damaged message is listed, and says so: never as if it were whole.
+    if (!f.damage.empty()) s.insert(s.size() - 1, ",\"damaged\":" + json::serialize(json::string(f.damage)));
     m.json_fields = s.substr(1, s.size() - 2);
   });
   return m.json_fields;
@@ -338,6 +340,12 @@ Response route_api(const Request& req, Context& ctx, const Target& t, const std:
       if (method == http::verb::get) {
         auto m = ctx.store.read_message(account, s[2]);
         if (!m.ok()) return status_error(req, m.status, m.reason);
+        if (const auto& damage = m.value.message->fields().damage; !damage.empty())
+          return error(req, http::status::internal_server_error,
+                       "Message " + s[2] + " cannot be shown: " + damage +
+                           ". It stays listed (with \"damaged\") until it is deleted with DELETE "
+                           "/api/messages/" + s[2] + "; restoring the server's raw log from a "
+                           "backup brings it back");
         std::string body = R"({"status":true,"data":)";
         append_message_json(body, m.value, origin(req, ctx));
         body += '}';

@@ -40,6 +40,10 @@ struct MessageFields {
   bool html = false;
   std::string content;
   std::vector<StoredAttachment> attachments;
+  /// Why the raw text could not be read (missing file, changed bytes); empty
+  /// when it was. A damaged message stays listed, and is never served as if
+  /// its text were whole.
+  std::string damage;
 
   static MessageFields from(const tempmail::detail::ParsedMessage& parsed);
 };

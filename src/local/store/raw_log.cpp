@@ -101,7 +101,10 @@ void RawLog::open_active(std::int64_t segment) {
 std::vector<RawRef> RawLog::append(std::span<const std::string_view> texts) {
   std::vector<RawRef> refs;
   if (texts.empty()) return refs;
-  if (size_ >= segment_bytes_) open_active(active_ + 1);
+  if (size_ >= segment_bytes_) {
+    if (new_segment_) new_segment_(active_ + 1);
+    open_active(active_ + 1);
+  }
   refs.reserve(texts.size());
   std::uint64_t at = size_;
   for (auto text : texts) {
@@ -189,16 +192,16 @@ std::string RawLog::read(const RawRef& ref) const {
   return out;
 }
 
-std::size_t RawLog::collect(const std::set<std::int64_t>& live) {
-  std::size_t removed = 0;
-  for (auto segment : segments()) {
-    if (segment == active_ || live.contains(segment)) continue;
+std::vector<std::int64_t> RawLog::collect(const std::set<std::int64_t>& dead) {
+  std::vector<std::int64_t> removed;
+  for (auto segment : dead) {
+    if (segment == active_) continue;
     if (segment == read_segment_ && read_fd_ >= 0) {
       ::close(read_fd_);
       read_fd_ = -1;
     }
     std::error_code ec;
-    if (std::filesystem::remove(path_of(segment), ec)) ++removed;
+    if (std::filesystem::remove(path_of(segment), ec)) removed.push_back(segment);
   }
   return removed;
 }

@@ -9,14 +9,16 @@
 // at bytes already handed to the OS (or flushed, with `sync()`); bytes
 // appended by a commit that never happened are dead space, never read.
 //
-// Space comes back a whole segment at a time: `collect` deletes segments
-// that no row references any more (mailboxes expire, so old segments die).
+// Space comes back a whole segment at a time: `collect` deletes the segments
+// the store names (those its database knows and no row references any more:
+// mailboxes expire, so old segments die). It never decides that by itself.
 //
 // Not thread safe: the store uses it under its write lock.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <span>
 #include <string>
@@ -57,9 +59,13 @@ class RawLog {
   /// The bytes `ref` points at. Throws std::runtime_error naming the file
   /// when it is missing or shorter than `ref` says.
   [[nodiscard]] std::string read(const RawRef& ref) const;
-  /// Deletes every segment file except the active one and those in `live`;
-  /// returns how many it deleted.
-  std::size_t collect(const std::set<std::int64_t>& live);
+  /// Deletes the segment files in `dead`, except the active one; returns
+  /// those it deleted.
+  std::vector<std::int64_t> collect(const std::set<std::int64_t>& dead);
+  /// Called with a segment's number before append() first writes to it
+  /// (after the one the constructor opened); when it throws, nothing is
+  /// written and append() throws.
+  void on_new_segment(std::function<void(std::int64_t)> hook) { new_segment_ = std::move(hook); }
 
   [[nodiscard]] const std::filesystem::path& directory() const { return dir_; }
   [[nodiscard]] std::int64_t active_segment() const { return active_; }
@@ -85,6 +91,7 @@ class RawLog {
   mutable int read_fd_ = -1;
   mutable std::int64_t read_segment_ = 0;
   bool dir_dirty_ = false;  ///< a segment was created since the last sync()
+  std::function<void(std::int64_t)> new_segment_;
 };
 
 }  // namespace tempmail::local::detail

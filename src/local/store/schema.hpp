@@ -9,7 +9,7 @@
 namespace tempmail::local::detail {
 
 // kMigrations[i] upgrades a database from version i to version i + 1.
-inline constexpr std::array<std::string_view, 3> kMigrations{
+inline constexpr std::array<std::string_view, 4> kMigrations{
     // v1: mailboxes, messages (with the raw RFC 5322 text), attachments, quota.
     R"sql(
 CREATE TABLE mailboxes (
@@ -94,6 +94,19 @@ CREATE TABLE journal (
   mark_offset  INTEGER NOT NULL,
   next_seq     INTEGER NOT NULL
 );
+)sql",
+    // v4: the raw log's segment files this database knows (each is named here
+    // before anything is written to it), and each message's checksum.
+    // Rationale: a segment the database does not know is never a reason to
+    // delete it: it is a journal of deliveries the database lost (an emptied
+    // or deleted file, a lost WAL), rebuilt from its records on open. Only a
+    // known segment no row refers to is deleted. `raw_checksum` is the XXH3-64
+    // of the raw text (journal.hpp), checked when the text is read: bytes changed
+    // on disk are never served as the message. NULL: written before v4.
+    // Upgrading a v2/v3 file names every segment then on disk (store.cpp).
+    R"sql(
+CREATE TABLE raw_segments (segment INTEGER PRIMARY KEY);
+ALTER TABLE messages ADD COLUMN raw_checksum INTEGER;
 )sql",
 };
 

@@ -46,6 +46,7 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view text);
   Statement& bind_blob(int index, std::string_view bytes);
+  Statement& bind_null(int index);
   /// Steps once: true while a row is available.
   bool step();
   /// Steps to completion (for statements that return no rows) and resets.

@@ -108,6 +108,11 @@ Store::Store(StoreOptions options) : options_(std::move(options)) {
       return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     };
 
+  if (!options_.db_path.empty()) {
+    check_database_path(options_.db_path);
+    lock_ = std::make_unique<DatabaseLock>(options_.db_path);
+    set_aside_orphaned_wal(options_.db_path, options_.log);
+  }
   db_ = std::make_unique<Database>(options_.db_path);
   db_->exec("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
   if (!options_.db_path.empty()) {
@@ -136,9 +141,10 @@ Store::Store(StoreOptions options) : options_(std::move(options)) {
     checkpoint_db_->exec(sync);
     raw_log_ = std::make_unique<RawLog>(raw_log_directory(options_.db_path),
                                         options_.raw_segment_bytes);
+    // Named in the database before anything is written to it (schema v4).
+    raw_log_->on_new_segment([this](std::int64_t segment) { register_segment(segment); });
   }
-  migrate();
-  replay_journal();
+  recover_from_raw_log(migrate());
   load();
   purge_expired();
   collect_raw_segments();
@@ -152,22 +158,32 @@ std::filesystem::path Store::raw_log_directory(const std::filesystem::path& db_p
   return std::filesystem::path(db_path.string() + "-raw");
 }
 
-// Deletes the raw log's segments that no message refers to any more: those
-// whose messages were all deleted or expired, and bytes of commits that
-// never happened (a crash between the append and the commit).
+// Deletes the raw log's segments that the database knows and no message
+// refers to any more (their messages were all deleted or expired). A
+// segment it does not know is never deleted (recovery reads those).
 void Store::collect_raw_segments() {
   if (!raw_log_) return;
   std::lock_guard write(write_mu_);
   // A scan of the messages table: only after something was deleted.
   if (!raw_collect_due_ || !db_) return;
   raw_collect_due_ = false;
-  std::set<std::int64_t> live;
   WriteTx tx(*this);  // rows not yet written refer to segments too
-  auto& q = statement("SELECT DISTINCT raw_segment FROM messages WHERE raw_segment IS NOT NULL");
-  while (q.step()) live.insert(q.column_int(0));
-  q.reset();
+  std::set<std::int64_t> dead;
+  auto& known = statement(
+      "SELECT segment FROM raw_segments WHERE segment NOT IN "
+      "(SELECT raw_segment FROM messages WHERE raw_segment IS NOT NULL)");
+  while (known.step()) dead.insert(known.column_int(0));
+  known.reset();
+  dead.erase(raw_log_->active_segment());
+  raw_log_->collect(dead);
+  // Rows of files already gone (a crash after the unlink) go too.
+  for (const auto segment : dead)
+    statement("DELETE FROM raw_segments WHERE segment = ?").bind(1, segment).run();
   tx.commit();
-  raw_log_->collect(live);
+}
+
+void Store::register_segment(std::int64_t segment) {
+  statement("INSERT OR IGNORE INTO raw_segments(segment) VALUES(?)").bind(1, segment).run();
 }
 
 int Store::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
@@ -223,7 +239,7 @@ Statement& Store::statement(std::string_view sql) {
   return *it->second;
 }
 
-void Store::migrate() {
+int Store::migrate() {
   db_->exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   int version = 0;
   {
@@ -244,6 +260,7 @@ void Store::migrate() {
         .run();
     tx.commit();
   }
+  return version;
 }
 
 void Store::load() {
@@ -272,7 +289,8 @@ void Store::load() {
   // same parser that accepted the message at delivery.
   auto messages = db_->prepare(
       "SELECT id, seq, mailbox, to_address, received_at, seen, raw, raw_segment, raw_offset, "
-      "raw_length, raw_segment IS NULL FROM messages ORDER BY seq");
+      "raw_length, raw_segment IS NULL, raw_checksum, raw_checksum IS NULL FROM messages "
+      "ORDER BY seq");
   while (messages.step()) {
     auto m = std::make_shared<StoredMessage>();
     m->id = messages.column_text(0);
@@ -285,13 +303,23 @@ void Store::load() {
         fields = MessageFields::from(options_.parse(messages.column_blob(6)));
       } else {
         if (!raw_log_) throw std::runtime_error("no raw log");
-        const std::string raw = raw_log_->read(RawRef{.segment = messages.column_int(7),
-                                                      .offset = messages.column_int(8),
-                                                      .length = messages.column_int(9)});
+        const RawRef ref{.segment = messages.column_int(7),
+                         .offset = messages.column_int(8),
+                         .length = messages.column_int(9)};
+        const std::string raw = raw_log_->read(ref);
+        if (messages.column_int(12) == 0 &&
+            journal_checksum(raw) != static_cast<std::uint64_t>(messages.column_int(11)))
+          throw std::runtime_error(
+              "its text in '" + raw_log_->path_of(ref.segment).string() + "' (bytes " +
+              std::to_string(ref.offset) + " to " + std::to_string(ref.offset + ref.length) +
+              ") no longer has the checksum it was acknowledged with: the file was changed "
+              "outside the server");
         fields = MessageFields::from(options_.parse(raw));
       }
     } catch (const std::exception& e) {
-      // Kept (never dropped) with what the row itself says.
+      // Kept (never dropped) with what the row itself says, and never served
+      // as if its text were whole: the API reports it as damaged.
+      fields.damage = e.what();
       if (options_.log)
         options_.log("message " + m->id + " is listed without its text: " + e.what());
     }
@@ -771,30 +799,34 @@ void Store::writer_loop() {
 // written: then nothing of the batch is acknowledged.
 void Store::journal_locked(const std::vector<PendingDelivery>& batch,
                            const std::vector<JournalEntry>& entries) {
-  std::vector<std::string> headers, trailers;
+  std::vector<std::string> headers;
+  std::vector<std::uint64_t> sums;
   std::vector<std::string_view> parts;
   std::vector<std::size_t> which;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (entries[i].copies.empty()) continue;
     const std::string& raw = *batch[i].raw;
-    headers.push_back(encode_journal_header(entries[i], raw.size()));
-    trailers.push_back(encode_journal_trailer(headers.back().size(), raw.size()));
+    sums.push_back(journal_checksum(raw));  // once per delivery, however many copies
+    headers.push_back(encode_journal_header(entries[i], raw.size(), sums.back()));
     which.push_back(i);
   }
   if (which.empty()) return;
   for (std::size_t k = 0; k < which.size(); ++k) {
     parts.emplace_back(headers[k]);
     parts.emplace_back(*batch[which[k]].raw);
-    parts.emplace_back(trailers[k]);
   }
   const auto refs = raw_log_->append(parts);
   if (options_.fsync) raw_log_->sync();
   for (std::size_t k = 0; k < which.size(); ++k) {
-    const RawRef& raw = refs[3 * k + 1];
+    const RawRef& raw = refs[2 * k + 1];
     for (const auto& copy : entries[which[k]].copies)
-      unapplied_.push_back(UnappliedRow{.copy = copy,
+      unapplied_.push_back(UnappliedRow{.seq = copy.seq,
+                                        .mailbox = copy.mailbox,
+                                        .id = copy.id,
+                                        .to = copy.to,
                                         .received_at = entries[which[k]].received_at,
-                                        .raw = raw});
+                                        .raw = raw,
+                                        .raw_checksum = sums[k]});
   }
   const RawRef& last = refs.back();
   journal_end_ = RawRef{.segment = last.segment, .offset = last.offset + last.length, .length = 0};
@@ -816,20 +848,32 @@ bool Store::rows_overdue() const {
 std::size_t Store::apply_unapplied_locked() {
   if (unapplied_.empty()) return 0;
   for (const auto& row : unapplied_)
-    statement(
-        "INSERT OR IGNORE INTO messages(seq, id, mailbox, to_address, received_at, raw_segment, "
-        "raw_offset, raw_length) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, row.copy.seq)
-        .bind(2, row.copy.id)
-        .bind(3, row.copy.mailbox)
-        .bind(4, row.copy.to)
-        .bind(5, row.received_at)
-        .bind(6, row.raw.segment)
-        .bind(7, row.raw.offset)
-        .bind(8, row.raw.length)
-        .run();
+    insert_message_row(row.seq, row.id, row.mailbox, row.to, row.received_at, row.raw,
+                       row.raw_checksum);
   write_journal_mark_locked();
   return unapplied_.size();
+}
+
+bool Store::insert_message_row(std::int64_t seq, std::string_view id, std::int64_t mailbox,
+                               std::string_view to, std::int64_t received_at, const RawRef& raw,
+                               std::optional<std::uint64_t> raw_checksum) {
+  auto& insert = statement(
+      "INSERT OR IGNORE INTO messages(seq, id, mailbox, to_address, received_at, raw_segment, "
+      "raw_offset, raw_length, raw_checksum) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, seq)
+      .bind(2, id)
+      .bind(3, mailbox)
+      .bind(4, to)
+      .bind(5, received_at)
+      .bind(6, raw.segment)
+      .bind(7, raw.offset)
+      .bind(8, raw.length);
+  if (raw_checksum)
+    insert.bind(9, static_cast<std::int64_t>(*raw_checksum));
+  else
+    insert.bind_null(9);
+  insert.run();
+  return sqlite3_changes(db_->handle()) > 0;
 }
 
 void Store::forget_applied(std::size_t rows) {
@@ -846,76 +890,6 @@ void Store::write_journal_mark_locked() {
       .bind(2, journal_end_.offset)
       .bind(3, next_seq_)
       .run();
-}
-
-// At start-up, before load(): the rows of deliveries acknowledged after the
-// journal mark, which a crash kept from SQLite, are written from the records.
-void Store::replay_journal() {
-  if (!raw_log_) return;
-  std::optional<RawRef> mark;
-  {
-    auto q = db_->prepare("SELECT mark_segment, mark_offset, next_seq FROM journal");
-    if (q.step()) {
-      mark = RawRef{.segment = q.column_int(0), .offset = q.column_int(1), .length = 0};
-      next_seq_ = std::max(next_seq_, q.column_int(2));
-    }
-  }
-  std::size_t replayed = 0;
-  Transaction tx(*db_);
-  // No mark: a new database, or one whose rows were all written at once
-  // (schema v2); its raw log holds bare texts, not records.
-  if (mark)
-    for (const auto segment : raw_log_->segments()) {
-      if (segment < mark->segment || segment == raw_log_->active_segment()) continue;
-      replayed += replay_segment(segment, segment == mark->segment ? mark->offset : 0);
-    }
-  // Appends go to a new segment from now on (RawLog starts one per open).
-  journal_end_ = RawRef{.segment = raw_log_->active_segment(),
-                        .offset = static_cast<std::int64_t>(raw_log_->active_size()),
-                        .length = 0};
-  write_journal_mark_locked();
-  tx.commit();
-  if (replayed > 0 && options_.log)
-    options_.log("recovered " + std::to_string(replayed) +
-                 " acknowledged messages from the raw log that the database did not have yet "
-                 "(the server had stopped without writing them)");
-}
-
-std::size_t Store::replay_segment(std::int64_t segment, std::int64_t from) {
-  const std::uint64_t size = raw_log_->segment_size(segment);
-  const auto start = static_cast<std::uint64_t>(std::max<std::int64_t>(from, 0));
-  if (start >= size) return 0;
-  const std::string bytes = raw_log_->read(RawRef{.segment = segment,
-                                                  .offset = static_cast<std::int64_t>(start),
-                                                  .length = static_cast<std::int64_t>(size - start)});
-  const JournalScan scan = scan_journal(bytes);
-  std::size_t rows = 0;
-  for (const auto& record : scan.records)
-    for (const auto& copy : record.entry.copies) {
-      // A mailbox deleted since is not brought back (a deletion writes the
-      // rows first, so this is only a guard).
-      statement(
-          "INSERT OR IGNORE INTO messages(seq, id, mailbox, to_address, received_at, "
-          "raw_segment, raw_offset, raw_length) SELECT ?, ?, ?, ?, ?, ?, ?, ? "
-          "WHERE EXISTS (SELECT 1 FROM mailboxes WHERE id = ?)")
-          .bind(1, copy.seq)
-          .bind(2, copy.id)
-          .bind(3, copy.mailbox)
-          .bind(4, copy.to)
-          .bind(5, record.entry.received_at)
-          .bind(6, segment)
-          .bind(7, static_cast<std::int64_t>(start + record.raw_offset))
-          .bind(8, static_cast<std::int64_t>(record.raw_length))
-          .bind(9, copy.mailbox)
-          .run();
-      if (sqlite3_changes(db_->handle()) > 0) ++rows;
-      next_seq_ = std::max(next_seq_, copy.seq + 1);
-    }
-  if (scan.end < bytes.size() && options_.log)
-    options_.log("ignored the last " + std::to_string(bytes.size() - scan.end) + " bytes of '" +
-                 raw_log_->path_of(segment).string() +
-                 "': a delivery cut off while it was being written, so never acknowledged");
-  return rows;
 }
 
 void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::int64_t>& seen_seqs,
@@ -951,8 +925,17 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
         m->received_at = now;
         m->lazy_fields = batch[i].fields;
         ids[i].push_back(m->id);
-        entries[i].copies.push_back(JournalCopy{
-            .seq = m->seq, .mailbox = state.record.id, .id = m->id, .to = m->to});
+        const MailboxRecord& r = state.record;
+        entries[i].copies.push_back(JournalCopy{.seq = m->seq,
+                                                .mailbox = r.id,
+                                                .id = m->id,
+                                                .to = m->to,
+                                                .box = JournalMailbox{.account = r.account,
+                                                                      .address = r.address,
+                                                                      .domain = r.domain,
+                                                                      .created_at = to_unix(r.created_at),
+                                                                      .expire_at = to_unix(r.expire_at),
+                                                                      .token = r.token}});
         added.push_back(Added{state.record.id, MessageView{std::move(m), false}});
       }
     }
@@ -1186,6 +1169,7 @@ void Store::stop() noexcept {
     statements_.clear();
     checkpoint_db_.reset();
     db_.reset();  // the last connection: checkpoints the WAL and removes it
+    lock_.reset();
     std::shared_lock lock(mu_);
     for (const auto& [id, state] : by_id_) all.push_back(id);
   }

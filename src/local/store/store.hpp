@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "local/smtp/mail_sink.hpp"
+#include "local/store/db_files.hpp"
 #include "local/store/journal.hpp"
 #include "local/store/message.hpp"
 #include "local/store/raw_log.hpp"
@@ -232,9 +233,20 @@ class Store final : public MailSink {
   };
   // An acknowledged message whose row is only in the journal so far.
   struct UnappliedRow {
-    JournalCopy copy;
+    std::int64_t seq = 0;
+    std::int64_t mailbox = 0;
+    std::string id;
+    std::string to;
     std::int64_t received_at = 0;
     RawRef raw;
+    std::uint64_t raw_checksum = 0;
+  };
+  // What recovery made of the records it read.
+  struct Recovery {
+    std::size_t restored = 0;    // rows written
+    std::size_t mailboxes = 0;   // mailbox rows written
+    std::size_t unrestored = 0;  // copies whose rows could not be written
+    Recovery& operator+=(const Recovery& r);
   };
   class WriteTx;
   struct QuotaCounter {
@@ -247,14 +259,24 @@ class Store final : public MailSink {
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
   void checkpoint();
   void collect_raw_segments();
-  void migrate();
-  void replay_journal();
-  std::size_t replay_segment(std::int64_t segment, std::int64_t from);
+  // Returns the version the file had before (0: a new database).
+  int migrate();
+  void recover_from_raw_log(int previous_version);
+  Recovery restore_segment(std::int64_t segment, std::int64_t from);
+  Recovery restore_copy(const JournalCopy& copy, const ScannedRecord& record,
+                        std::int64_t segment, std::uint64_t start);
+  void log_damage(std::int64_t segment, std::uint64_t start, const JournalScan& scan);
+  void register_segment(std::int64_t segment);
   void load();
   // Under write_mu_: the journal (a file database's durable record of deliveries).
   void journal_locked(const std::vector<PendingDelivery>& batch,
                       const std::vector<JournalEntry>& entries);
   std::size_t apply_unapplied_locked();  // inside a transaction; returns the rows written
+  // Inside a transaction: a message's row, unless one with its seq exists;
+  // true when it was written.
+  bool insert_message_row(std::int64_t seq, std::string_view id, std::int64_t mailbox,
+                          std::string_view to, std::int64_t received_at, const RawRef& raw,
+                          std::optional<std::uint64_t> raw_checksum);
   void forget_applied(std::size_t rows);  // after that transaction committed
   void write_journal_mark_locked();
   [[nodiscard]] bool rows_overdue() const;
@@ -282,6 +304,8 @@ class Store final : public MailSink {
   static std::string month_of(std::chrono::sys_seconds t);
 
   StoreOptions options_;
+  // A file database's lock, held from before it is opened until it is closed.
+  std::unique_ptr<DatabaseLock> lock_;
 
   // The connection and its statement cache: used only under write_mu_.
   std::mutex write_mu_;

@@ -893,6 +893,141 @@ class Tls(unittest.TestCase):
         self.assertNotEqual(out.returncode, 0)  # default CA bundle does not trust the throwaway CA
 
 
+class Durability(unittest.TestCase):
+    """Whatever happens to the files, a message acknowledged with 250 is not lost, and
+    bytes changed on disk are never served as the message."""
+
+    KEY = {"Authorization": "Bearer local-dev-key"}
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.db = os.path.join(self.tmp.name, "mail.db")
+
+    def start(self, *args):
+        server = ServerProcess("--db", self.db, *args)
+        self.addCleanup(server.stop)
+        return server
+
+    def send(self, server, count, prefix="m"):
+        box = requests.post(server.url + "/api/emails", headers=self.KEY, timeout=30).json()["data"]["email"]
+        with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=30) as smtp:
+            for i in range(count):
+                smtp.sendmail("a@example.org", [box], sample_message(f"{prefix}{i}", attachment=False))
+        return box
+
+    def listed(self, server, box):
+        r = requests.get(server.url + f"/api/messages?email={box}", headers=self.KEY, timeout=30)
+        self.assertEqual(r.status_code, 200, r.text + server.log())
+        return r.json()["messages"]
+
+    def subjects(self, server, box):
+        return [m["subject"] for m in self.listed(server, box)]
+
+    def segments(self):
+        return sorted(glob.glob(self.db + "-raw/*.raw"))
+
+    def test_a_second_server_on_the_same_database_refuses_to_start_and_names_the_first(self):
+        first = self.start()
+        box = self.send(first, 3)
+        second = subprocess.run([SERVER, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0",
+                                 "--db", self.db], capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(second.returncode, 0)
+        self.assertEqual(second.stdout, "")
+        self.assertIn("in use by another server", second.stderr)
+        self.assertIn(f"process {first.proc.pid}", second.stderr)
+        self.assertEqual(self.subjects(first, box), ["m0", "m1", "m2"])  # untouched
+        self.assertEqual(first.stop(), 0, first.log())
+        again = self.start()
+        self.assertEqual(self.subjects(again, box), ["m0", "m1", "m2"])
+
+    def check_rebuilt(self, damage):
+        first = self.start()
+        box = self.send(first, 5)
+        self.assertEqual(first.stop(), 0, first.log())
+        damage()
+        again = self.start()
+        self.assertEqual(self.subjects(again, box), ["m0", "m1", "m2", "m3", "m4"], again.log())
+        self.assertIn("restored 5 messages", again.log())
+        self.assertTrue(any(os.path.getsize(f) > 0 for f in self.segments()))
+
+    def test_an_emptied_database_is_rebuilt_from_the_raw_log(self):
+        self.check_rebuilt(lambda: open(self.db, "w").close())  # : > mail.db
+
+    def test_a_deleted_database_is_rebuilt_from_the_raw_log(self):
+        self.check_rebuilt(lambda: os.remove(self.db))
+
+    def test_losing_the_wal_after_kill_9_loses_no_acknowledged_message(self):
+        first = self.start()
+        box = self.send(first, 20)
+        first.stop(signal.SIGKILL)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(self.db + suffix):
+                os.remove(self.db + suffix)
+        again = self.start()
+        self.assertEqual(self.subjects(again, box), [f"m{i}" for i in range(20)], again.log())
+
+    def overwrite(self, marker, replacement):
+        for f in self.segments():
+            with open(f, "rb") as segment:
+                data = segment.read()
+            at = data.find(marker)
+            if at >= 0:
+                with open(f, "r+b") as out:
+                    out.seek(at)
+                    out.write(replacement)
+                return
+        self.fail(f"{marker!r} is in no raw segment")
+
+    def test_bytes_damaged_in_the_middle_after_kill_9_lose_nothing_else(self):
+        first = self.start()
+        box = self.send(first, 100)
+        first.stop(signal.SIGKILL)
+        self.overwrite(b"Subject: m50\r\n", b"\x00" * 64)
+        again = self.start()
+        listed = self.listed(again, box)
+        self.assertEqual(len(listed), 100, again.log())
+        for i, m in enumerate(listed):
+            if i == 50:
+                self.assertIn("checksum", m.get("damaged", ""), m)
+                self.assertNotIn("\x00", m["subject"] + m["content"])
+            else:
+                self.assertEqual(m["subject"], f"m{i}")
+                self.assertNotIn("damaged", m)
+
+    def test_a_message_changed_on_disk_is_reported_never_served(self):
+        first = self.start()
+        box = self.send(first, 3)
+        self.assertEqual(first.stop(), 0, first.log())
+        self.overwrite(b"Hello from the inbox.", b"Hello from the xxxxx.")
+        again = self.start()
+        listed = self.listed(again, box)
+        self.assertEqual([m["subject"] for m in listed], ["", "m1", "m2"])  # the first one's bytes
+        self.assertIn("checksum", listed[0]["damaged"])
+        self.assertNotIn("xxxxx", json.dumps(listed))
+        r = requests.get(again.url + f"/api/messages/{listed[0]['id']}", headers=self.KEY, timeout=30)
+        self.assertEqual(r.status_code, 500)
+        self.assertIn("checksum", r.json()["message"])
+        self.assertIn("DELETE /api/messages/", r.json()["message"])
+        self.assertIn(listed[0]["id"], again.log())
+        for m in listed[1:]:
+            self.assertNotIn("damaged", m)
+            r = requests.get(again.url + f"/api/messages/{m['id']}", headers=self.KEY, timeout=30)
+            self.assertEqual(r.status_code, 200)
+            self.assertIn("Hello from the inbox.", r.json()["data"]["content"])
+
+    def test_a_path_that_cannot_be_a_database_is_refused_and_nothing_is_created(self):
+        for bad in ("/dev/null", self.tmp.name, os.path.join(self.tmp.name, "no", "such.db")):
+            p = subprocess.run([SERVER, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0",
+                                "--db", bad], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(bad, p.stderr)
+            self.assertEqual(p.stdout, "")
+            for suffix in ("-raw", "-journal", ".lock", "-wal"):
+                self.assertFalse(os.path.exists(bad + suffix), bad + suffix)
+        self.assertEqual(os.listdir(self.tmp.name), [])
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2 or not os.access(sys.argv[1], os.X_OK):
         sys.exit("usage: server_test.py PATH/TO/tempmail-server [unittest args]")

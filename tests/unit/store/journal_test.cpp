@@ -1,5 +1,6 @@
 // The raw log's journal records: what a crash leaves of one must never be
-// read as a delivery, and a whole one gives back every row it was written with.
+// read as a delivery, a whole one gives back every row (and mailbox) it was
+// written with, and damage in the middle of a segment loses only what it hit.
 #include "local/store/journal.hpp"
 
 #include <gmock/gmock.h>
@@ -10,72 +11,76 @@
 namespace tempmail::local::detail {
 namespace {
 
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+JournalMailbox box(std::string address) {
+  return JournalMailbox{.account = std::string(64, 'a'),
+                        .address = std::move(address),
+                        .domain = "x.test",
+                        .created_at = 1782639000,
+                        .expire_at = 1782639600,
+                        .token = std::string(40, 't')};
+}
+
 JournalEntry two_copies() {
-  return JournalEntry{.received_at = 1782639548,
-                      .copies = {JournalCopy{.seq = 7, .mailbox = 3, .id = "abc", .to = "a@x.test"},
-                                 JournalCopy{.seq = 8, .mailbox = 4, .id = "def", .to = "b@x.test"}}};
+  return JournalEntry{
+      .received_at = 1782639548,
+      .copies = {
+          JournalCopy{
+              .seq = 7, .mailbox = 3, .id = "abc", .to = "a@x.test", .box = box("a@x.test")},
+          JournalCopy{
+              .seq = 8, .mailbox = 4, .id = "def", .to = "b@x.test", .box = box("b@x.test")}}};
 }
 
 std::string record(const JournalEntry& entry, const std::string& raw) {
-  const std::string header = encode_journal_header(entry, raw.size());
-  return header + raw + encode_journal_trailer(header.size(), raw.size());
+  return encode_journal_header(entry, raw) + raw;
 }
 
-TEST(JournalRecord, DecodesWhatWasEncoded) {
+// Records "m0".."m{n-1}", each to one mailbox, back to back.
+std::string records(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i)
+    out += record(JournalEntry{.received_at = i,
+                               .copies = {JournalCopy{.seq = i + 1,
+                                                      .mailbox = 1,
+                                                      .id = "id" + std::to_string(i),
+                                                      .to = "a@x.test",
+                                                      .box = box("a@x.test")}}},
+                  "Subject: m" + std::to_string(i) + "\r\n\r\nbody\r\n");
+  return out;
+}
+
+std::vector<std::int64_t> seqs(const JournalScan& scan) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : scan.records)
+    for (const auto& c : r.entry.copies) out.push_back(c.seq);
+  return out;
+}
+
+TEST(JournalRecord, GivesBackEveryRowAndMailboxItWasWrittenWith) {
   const std::string raw = "Subject: hi\r\n\r\nbody\r\n";
-  const std::string header = encode_journal_header(two_copies(), raw.size());
-  const auto prefix = decode_journal_prefix(header.substr(0, kJournalPrefixBytes));
-  ASSERT_TRUE(prefix);
-  EXPECT_EQ(prefix->header_length, header.size());
-  EXPECT_EQ(prefix->raw_length, raw.size());
-  EXPECT_EQ(decode_journal_header(header), two_copies());
-  EXPECT_TRUE(valid_journal_trailer(encode_journal_trailer(header.size(), raw.size()), *prefix));
+  const std::string bytes = record(two_copies(), raw);
+  const JournalScan scan = scan_journal(bytes);
+  ASSERT_THAT(scan.records, SizeIs(1));
+  const ScannedRecord& r = scan.records[0];
+  EXPECT_EQ(r.entry, two_copies());
+  EXPECT_EQ(r.version, 2);
+  EXPECT_EQ(r.offset, 0u);
+  EXPECT_EQ(bytes.substr(r.raw_offset, r.raw_length), raw);
+  EXPECT_EQ(r.raw_checksum, journal_checksum(raw));
+  EXPECT_TRUE(r.raw_intact);
+  EXPECT_TRUE(scan.damaged.empty());
+  EXPECT_EQ(scan.cut_off_bytes, 0u);
 }
 
 TEST(JournalRecord, ADeliveryToNoMailboxAndEmptyFieldsRoundTrip) {
   const JournalEntry empty{.received_at = -5, .copies = {}};
-  EXPECT_EQ(decode_journal_header(encode_journal_header(empty, 0)), empty);
   const JournalEntry blank{.received_at = 0, .copies = {JournalCopy{}}};
-  EXPECT_EQ(decode_journal_header(encode_journal_header(blank, 0)), blank);
-}
-
-TEST(JournalRecord, RejectsAnythingButAHeaderPrefix) {
-  const std::string header = encode_journal_header(two_copies(), 10);
-  EXPECT_FALSE(decode_journal_prefix(header.substr(0, kJournalPrefixBytes - 1)));
-  EXPECT_FALSE(decode_journal_prefix(std::string(kJournalPrefixBytes, '\0')));  // zeros
-  std::string wrong_magic = header;
-  wrong_magic[0] = 'X';
-  EXPECT_FALSE(decode_journal_prefix(wrong_magic));
-  std::string huge_header = header;
-  huge_header[7] = '\x7f';  // header length ~2 GB
-  EXPECT_FALSE(decode_journal_prefix(huge_header));
-  std::string huge_raw = header;
-  huge_raw[15] = '\x7f';  // raw length ~2^62
-  EXPECT_FALSE(decode_journal_prefix(huge_raw));
-}
-
-TEST(JournalRecord, RejectsACutOrPaddedHeader) {
-  const std::string header = encode_journal_header(two_copies(), 10);
-  for (std::size_t cut = 0; cut < header.size(); ++cut)
-    EXPECT_FALSE(decode_journal_header(header.substr(0, cut))) << "cut at " << cut;
-  EXPECT_FALSE(decode_journal_header(header + '\0'));
-  // A copy count the header cannot hold.
-  std::string lying = header;
-  lying[24] = '\xff';
-  lying[25] = '\xff';
-  EXPECT_FALSE(decode_journal_header(lying));
-}
-
-TEST(JournalRecord, ATrailerMustMatchItsRecord) {
-  const std::string raw = "x";
-  const std::string full = record(two_copies(), raw);
-  const auto prefix = decode_journal_prefix(full);
-  ASSERT_TRUE(prefix);
-  const std::string trailer = full.substr(full.size() - kJournalTrailerBytes);
-  EXPECT_TRUE(valid_journal_trailer(trailer, *prefix));
-  EXPECT_FALSE(valid_journal_trailer(trailer.substr(1), *prefix));
-  EXPECT_FALSE(valid_journal_trailer(std::string(kJournalTrailerBytes, '\0'), *prefix));
-  EXPECT_FALSE(valid_journal_trailer(encode_journal_trailer(prefix->header_length, 2), *prefix));
+  const JournalScan scan = scan_journal(record(empty, "") + record(blank, ""));
+  ASSERT_THAT(scan.records, SizeIs(2));
+  EXPECT_EQ(scan.records[0].entry, empty);
+  EXPECT_EQ(scan.records[1].entry, blank);
 }
 
 TEST(JournalScan, ReadsRecordsBackToBackAndStopsAtACutOffOne) {
@@ -85,19 +90,109 @@ TEST(JournalScan, ReadsRecordsBackToBackAndStopsAtACutOffOne) {
   const std::string bytes = first + second + third;
   const JournalScan all = scan_journal(bytes);
   ASSERT_EQ(all.records.size(), 3u);
-  EXPECT_EQ(all.end, bytes.size());
   EXPECT_EQ(all.records[1].offset, first.size());
-  EXPECT_EQ(bytes.substr(all.records[0].raw_offset, all.records[0].raw_length), "first raw");
   EXPECT_EQ(bytes.substr(all.records[2].raw_offset, all.records[2].raw_length), "third raw");
-  EXPECT_EQ(all.records[2].entry, two_copies());
-  // Every cut inside the third record leaves the first two, and says where they end.
-  for (std::size_t cut = first.size() + second.size(); cut < bytes.size(); ++cut) {
+  // Every cut inside the third record leaves the first two, and the rest is
+  // a write cut off by a crash, not damage.
+  for (std::size_t cut = first.size() + second.size() + 1; cut < bytes.size(); ++cut) {
     const JournalScan part = scan_journal(std::string_view(bytes).substr(0, cut));
     EXPECT_EQ(part.records.size(), 2u) << "cut at " << cut;
-    EXPECT_EQ(part.end, first.size() + second.size()) << "cut at " << cut;
+    EXPECT_EQ(part.cut_off_bytes, cut - first.size() - second.size()) << "cut at " << cut;
+    EXPECT_TRUE(part.damaged.empty()) << "cut at " << cut;
   }
-  // Zeros after the records (a file extended but not written) are not a record.
-  EXPECT_EQ(scan_journal(first + std::string(100, '\0')).records.size(), 1u);
+}
+
+TEST(JournalScan, ZerosAfterTheRecordsAreNotARecord) {
+  const JournalScan scan = scan_journal(records(1) + std::string(100, '\0'));
+  EXPECT_THAT(scan.records, SizeIs(1));
+  ASSERT_THAT(scan.damaged, SizeIs(1));
+  EXPECT_EQ(scan.damaged[0].length, 100u);
+  EXPECT_FALSE(scan.damaged[0].followed_by_records);
+}
+
+// The case: 100 acknowledged messages and 64 garbage bytes in the
+// middle. Only the record the garbage hit is lost, and the scan says the
+// bytes it skipped had been acknowledged (good records follow them).
+TEST(JournalScan, GarbageInTheMiddleLosesOnlyTheRecordItHits) {
+  std::string bytes = records(100);
+  const std::size_t middle = scan_journal(bytes).records[50].offset + 10;
+  for (std::size_t i = 0; i < 64; ++i) bytes[middle + i] = static_cast<char>(0xA5 ^ i);
+  const JournalScan scan = scan_journal(bytes);
+  EXPECT_THAT(scan.records, SizeIs(99));
+  EXPECT_EQ(seqs(scan)[49], 50);
+  EXPECT_EQ(seqs(scan)[50], 52);  // the 51st is the one hit
+  ASSERT_THAT(scan.damaged, SizeIs(1));
+  EXPECT_TRUE(scan.damaged[0].followed_by_records);
+  EXPECT_EQ(scan.cut_off_bytes, 0u);
+}
+
+TEST(JournalScan, BytesInsertedBetweenRecordsLoseNothing) {
+  const std::string one = records(3);
+  const std::string bytes = one + "garbage with TMJ2 and TMJ1 in it" + records(2);
+  const JournalScan scan = scan_journal(bytes);
+  EXPECT_THAT(scan.records, SizeIs(5));
+  ASSERT_THAT(scan.damaged, SizeIs(1));
+  EXPECT_EQ(scan.damaged[0].offset, one.size());
+  EXPECT_TRUE(scan.damaged[0].followed_by_records);
+}
+
+// A record whose header holds but whose text changed is still read (its
+// rows are known) and marked damaged, so that its text is never served.
+TEST(JournalScan, AChangedRawTextIsReadAndMarkedDamaged) {
+  std::string bytes = records(3);
+  const JournalScan before = scan_journal(bytes);
+  bytes[before.records[1].raw_offset + 2] ^= 0x20;
+  const JournalScan scan = scan_journal(bytes);
+  ASSERT_THAT(scan.records, SizeIs(3));
+  EXPECT_TRUE(scan.records[0].raw_intact);
+  EXPECT_FALSE(scan.records[1].raw_intact);
+  EXPECT_TRUE(scan.records[2].raw_intact);
+  EXPECT_TRUE(scan.damaged.empty());
+}
+
+TEST(JournalScan, AChangedHeaderByteIsDamageNotADifferentRow) {
+  std::string bytes = records(3);
+  const JournalScan before = scan_journal(bytes);
+  // The second record's seq: a flip there must not move the message.
+  bytes[before.records[1].offset + 36] ^= 0x01;
+  const JournalScan scan = scan_journal(bytes);
+  EXPECT_THAT(seqs(scan), ElementsAre(1, 3));
+  ASSERT_THAT(scan.damaged, SizeIs(1));
+  EXPECT_EQ(scan.damaged[0].offset, before.records[1].offset);
+  EXPECT_EQ(scan.damaged[0].length, before.records[2].offset - before.records[1].offset);
+}
+
+// Only records the store wrote are read: one written inside a message's
+// text (anyone can mail those bytes) is part of that text.
+TEST(JournalScan, NeverReadsARecordInsideARawText) {
+  const std::string inner = record(two_copies(), "spoofed");
+  const JournalScan scan = scan_journal(records(1) + record(two_copies(), inner));
+  ASSERT_THAT(scan.records, SizeIs(2));
+  EXPECT_EQ(scan.records[1].raw_length, inner.size());
+}
+
+TEST(JournalScan, ReadsVersionOneRecordsBesideVersionTwo) {
+  JournalEntry old = two_copies();
+  for (auto& c : old.copies) c.box = {};
+  const std::string v1 = encode_journal_v1_record(old, "old raw");
+  const JournalScan scan = scan_journal(v1 + records(1) + v1);
+  ASSERT_THAT(scan.records, SizeIs(3));
+  EXPECT_EQ(scan.records[0].version, 1);
+  EXPECT_EQ(scan.records[0].entry, old);
+  EXPECT_FALSE(scan.records[0].raw_checksum);
+  EXPECT_EQ(scan.records[1].version, 2);
+  EXPECT_EQ(scan.records[2].entry, old);
+  // A version-1 record cut off at the end is a cut-off write as before.
+  const JournalScan cut = scan_journal(v1.substr(0, v1.size() - 3));
+  EXPECT_TRUE(cut.records.empty());
+  EXPECT_EQ(cut.cut_off_bytes, v1.size() - 3);
+}
+
+TEST(JournalScan, TheFirstBytesOfAMagicAtTheEndAreACutOffWrite) {
+  const JournalScan scan = scan_journal(records(1) + "TM");
+  EXPECT_THAT(scan.records, SizeIs(1));
+  EXPECT_EQ(scan.cut_off_bytes, 2u);
+  EXPECT_TRUE(scan.damaged.empty());
 }
 
 }  // namespace

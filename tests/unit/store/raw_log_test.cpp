@@ -79,15 +79,32 @@ TEST_F(RawLogTest, StartsANewSegmentOnceTheActiveOneIsFull) {
   EXPECT_EQ(log.read(b), "next");
 }
 
-TEST_F(RawLogTest, CollectDeletesSegmentsNothingRefersToButNeverTheActiveOne) {
+TEST_F(RawLogTest, CollectDeletesOnlyTheSegmentsItIsGivenAndNeverTheActiveOne) {
   RawLog log(dir_, 4);
   for (std::string_view text : {"aaaa", "bbbb", "cccc", "dddd"}) append(log, {text});
   ASSERT_THAT(log.segments(), ElementsAre(1, 2, 3, 4));
-  EXPECT_EQ(log.collect({2}), 2u);  // 1 and 3 go; 2 is live; 4 is active
+  EXPECT_THAT(log.collect({1, 3, 4}), ElementsAre(1, 3));  // 4 is active
   EXPECT_THAT(log.segments(), ElementsAre(2, 4));
   EXPECT_EQ(log.read(RawRef{.segment = 2, .offset = 0, .length = 4}), "bbbb");
-  EXPECT_EQ(log.collect({}), 1u);
-  EXPECT_THAT(log.segments(), ElementsAre(4));
+  EXPECT_THAT(log.collect({}), ElementsAre());
+  EXPECT_THAT(log.segments(), ElementsAre(2, 4));
+}
+
+TEST_F(RawLogTest, NamesANewSegmentBeforeWritingToItAndWritesNothingWhenRefused) {
+  RawLog log(dir_, 4);
+  std::vector<std::int64_t> named;
+  bool refuse = false;
+  log.on_new_segment([&](std::int64_t segment) {
+    if (refuse) throw std::runtime_error("no");
+    named.push_back(segment);
+  });
+  append(log, {"aaaa"});  // the constructor's segment: not named again
+  refuse = true;
+  EXPECT_THROW(append(log, {"bbbb"}), std::runtime_error);
+  EXPECT_THAT(log.segments(), ElementsAre(1));
+  refuse = false;
+  EXPECT_EQ(append(log, {"bbbb"}).front().segment, 2);
+  EXPECT_THAT(named, ElementsAre(2));
 }
 
 TEST_F(RawLogTest, IgnoresFilesThatAreNotSegments) {
@@ -96,7 +113,7 @@ TEST_F(RawLogTest, IgnoresFilesThatAreNotSegments) {
   std::ofstream(dir_ / "12.raw") << "short name";
   RawLog log(dir_);
   EXPECT_THAT(log.segments(), ElementsAre(1));
-  log.collect({});
+  EXPECT_THAT(log.collect({12}), ElementsAre());  // segment 12 is 000000000012.raw
   EXPECT_TRUE(std::filesystem::exists(dir_ / "notes.txt"));
   EXPECT_TRUE(std::filesystem::exists(dir_ / "12.raw"));
 }
@@ -118,7 +135,7 @@ TEST_F(RawLogTest, ReadingADeletedSegmentNamesTheFile) {
   RawLog log(dir_, 1);
   const RawRef ref = append(log, {"gone"}).front();
   append(log, {"active"});
-  log.collect({});
+  log.collect({ref.segment});
   EXPECT_THROW(
       {
         try {
@@ -170,7 +187,7 @@ TEST_F(RawLogTest, ReadsFromSeveralSegmentsInAnyOrder) {
   EXPECT_EQ(log.read(a), "alpha");
   EXPECT_EQ(log.read(b), "beta");
   EXPECT_EQ(log.read(a), "alpha");
-  log.collect({b.segment});
+  log.collect({a.segment});
   EXPECT_THROW((void)log.read(a), std::runtime_error);
   EXPECT_EQ(log.read(b), "beta");
 }
