@@ -431,6 +431,31 @@ Response inject(const Request& req, Context& ctx, const Target& t) {
                        json::object{{"status", true}, {"data", json::object{{"id", r.value}}}});
 }
 
+json::object envelope_json(const Envelope& e) {
+  json::array rcpt;
+  for (const auto& r : e.rcpt_to) rcpt.emplace_back(tempmail::detail::make_valid_utf8(r));
+  json::value tls = nullptr;
+  if (e.tls) tls = json::object{{"version", e.tls->version}, {"cipher", e.tls->cipher}};
+  json::value user = nullptr;
+  if (e.auth_user) user = json::string(tempmail::detail::make_valid_utf8(*e.auth_user));
+  return json::object{{"mail_from", tempmail::detail::make_valid_utf8(e.mail_from)},
+                      {"rcpt_to", std::move(rcpt)},
+                      {"helo", tempmail::detail::make_valid_utf8(e.helo)},
+                      {"client", e.client},
+                      {"tls", std::move(tls)},
+                      {"auth_user", std::move(user)},
+                      {"injected", e.injected}};
+}
+
+Response envelope(const Request& req, Context& ctx, const std::string& id) {
+  auto account = ctx.keys.account_for_header(req[http::field::authorization]);
+  if (!account) return unauthorized(req);
+  auto e = ctx.store.envelope(*account, id);
+  if (!e.ok()) return status_error(req, e.status, e.reason);
+  return json_response(req, http::status::ok,
+                       json::object{{"status", true}, {"data", envelope_json(*e.value)}});
+}
+
 std::variant<Response, WaitPlan> plan_wait(const Request& req, Context& ctx, const Target& t) {
   auto account = ctx.keys.account_for_header(req[http::field::authorization]);
   if (!account) return unauthorized(req);
@@ -522,6 +547,10 @@ Response handle_request(const Request& request, Context& context) {
         // No waiting here: answer as a poll would.
         return finish_wait(request, context, std::get<WaitPlan>(r));
       }
+    }
+    if (s.size() == 4 && s[0] == "_local" && s[1] == "messages" && s[3] == "envelope") {
+      if (request.method() != http::verb::get) return method_not_allowed(request, t->path, "GET");
+      return envelope(request, context, s[2]);
     }
     return error(request, http::status::not_found,
                  "No endpoint " + t->path + ": the API lives under /api (see /_local/health)");

@@ -24,6 +24,13 @@
 //        Auth required (the mailbox must be the key's). Stored through the same
 //        path as SMTP delivery; answers after the commit with
 //        {"status": true, "data": {"id": "<message id>"}}. Not counted in the quota.
+//   GET  /_local/messages/{id}/envelope
+//        Auth required. What the SMTP session said: {"status": true, "data":
+//        {"mail_from": "...", "rcpt_to": ["..."], "helo": "...", "client":
+//        "IP:PORT", "tls": null | {"version": "TLSv1.3", "cipher": "..."},
+//        "auth_user": null | "...", "injected": false}} (injected: stored with
+//        POST /_local/messages, whose envelope holds only rcpt_to). 404 for
+//        another key's message. Not counted in the quota; does not mark seen.
 //   GET  /_local/wait?email=ADDRESS[&after=ID][&timeout=MS]
 //        Auth required. Long-poll: answers as soon as the mailbox holds a
 //        message newer than message ID (any message when `after` is absent),

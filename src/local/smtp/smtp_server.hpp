@@ -13,7 +13,7 @@
 #include <string>
 
 #include "local/io_pool.hpp"
-#include "local/smtp/mail_sink.hpp"
+#include "local/mail_sink.hpp"
 
 namespace tempmail::local::detail {
 

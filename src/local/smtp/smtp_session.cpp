@@ -324,7 +324,7 @@ void SmtpSession::finish_data() {
   };
   in_deliver_ = true;
   try {
-    shared_->sink.deliver(std::move(raw), recipients_, done);
+    shared_->sink.deliver(std::move(raw), envelope(), done);
   } catch (const std::exception&) {
     done(std::make_error_code(std::errc::io_error));
   }
@@ -334,6 +334,18 @@ void SmtpSession::finish_data() {
     delivered_now_.reset();
     answer_delivery(error);  // pump() goes on from here
   }
+}
+
+Envelope SmtpSession::envelope() const {
+  error_code ec;
+  const auto remote = socket_.remote_endpoint(ec);
+  return Envelope{.mail_from = reverse_path_.value_or(""),
+                  .rcpt_to = recipients_,
+                  .helo = helo_.value_or(""),
+                  .client = ec ? peer_ : peer_ + ":" + std::to_string(remote.port()),
+                  .tls = std::nullopt,
+                  .auth_user = std::nullopt,
+                  .injected = false};
 }
 
 void SmtpSession::on_delivered(std::error_code error) {

@@ -19,7 +19,7 @@
 
 #include "local/smtp/command.hpp"
 #include "local/connection_limiter.hpp"
-#include "local/smtp/mail_sink.hpp"
+#include "local/mail_sink.hpp"
 #include "local/smtp/smtp_server.hpp"
 
 namespace tempmail::local::detail {
@@ -115,6 +115,9 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   bool timed_out_ = false;
   bool stop_requested_ = false;
   std::size_t errors_ = 0;
+
+  // What the sink keeps of this session with the message being delivered.
+  [[nodiscard]] Envelope envelope() const;
 
   std::optional<std::string> helo_;  // the client's name from HELO/EHLO
   bool esmtp_ = false;               // EHLO rather than HELO

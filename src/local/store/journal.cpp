@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace tempmail::local::detail {
@@ -102,21 +103,60 @@ bool take_copies(std::string_view& in, std::uint32_t count, bool with_mailbox,
                          !take(in, c.box.expire_at) || !take_text(in, c.box.token)))
       return false;
   }
-  return in.empty();
+  return true;
+}
+
+void put_envelope(std::string& out, const Envelope& e) {
+  put_text(out, e.mail_from);
+  const auto count =
+      std::min<std::size_t>(e.rcpt_to.size(), std::numeric_limits<std::uint16_t>::max());
+  put(out, static_cast<std::uint16_t>(count));
+  for (std::size_t i = 0; i < count; ++i) put_text(out, e.rcpt_to[i]);
+  put_text(out, e.helo);
+  put_text(out, e.client);
+  const std::uint8_t flags = (e.tls ? 1 : 0) | (e.auth_user ? 2 : 0) | (e.injected ? 4 : 0);
+  put(out, flags);
+  put_text(out, e.tls ? e.tls->version : std::string_view());
+  put_text(out, e.tls ? e.tls->cipher : std::string_view());
+  put_text(out, e.auth_user.value_or(""));
+}
+
+bool take_envelope(std::string_view& in, Envelope& e) {
+  std::uint16_t count = 0;
+  if (!take_text(in, e.mail_from) || !take(in, count) || count > in.size() / 2) return false;
+  e.rcpt_to.resize(count);
+  for (auto& r : e.rcpt_to)
+    if (!take_text(in, r)) return false;
+  std::uint8_t flags = 0;
+  TlsInfo tls;
+  std::string user;
+  if (!take_text(in, e.helo) || !take_text(in, e.client) || !take(in, flags) || flags > 7 ||
+      !take_text(in, tls.version) || !take_text(in, tls.cipher) || !take_text(in, user))
+    return false;
+  // What a flag leaves unset must be empty, so one envelope has one encoding.
+  if ((!(flags & 1) && (!tls.version.empty() || !tls.cipher.empty())) ||
+      (!(flags & 2) && !user.empty()))
+    return false;
+  if (flags & 1) e.tls = std::move(tls);
+  if (flags & 2) e.auth_user = std::move(user);
+  e.injected = (flags & 4) != 0;
+  return true;
 }
 
 // What stands at the start of `rest`.
 struct Probe {
-  enum Kind { kRecord, kCutOff, kNotARecord } kind = kNotARecord;
+  // kCutOff: a header that holds, whose record the bytes end inside;
+  // kShort: the bytes end inside a header, which cannot be checked.
+  enum Kind { kRecord, kCutOff, kShort, kNotARecord } kind = kNotARecord;
   ScannedRecord record{};
   std::uint64_t size = 0;  ///< the record's bytes (kRecord)
 };
 
 Probe probe_v2(std::string_view rest) {
-  if (rest.size() < kJournalPrefixBytes) return {.kind = Probe::kCutOff};
+  if (rest.size() < kJournalPrefixBytes) return {.kind = Probe::kShort};
   const auto prefix = decode_prefix(rest, kFixedHeaderBytesV2);
   if (!prefix) return {};
-  if (rest.size() < prefix->header_length) return {.kind = Probe::kCutOff};
+  if (rest.size() < prefix->header_length) return {.kind = Probe::kShort};
   std::string_view header = rest.substr(0, prefix->header_length);
   std::string_view sum_bytes = header.substr(header.size() - 8);
   std::uint64_t header_sum = 0;
@@ -127,7 +167,8 @@ Probe probe_v2(std::string_view rest) {
   std::uint64_t raw_sum = 0;
   std::uint32_t copies = 0;
   if (!take(in, p.record.entry.received_at) || !take(in, raw_sum) || !take(in, copies) ||
-      !take_copies(in, copies, true, p.record.entry.copies))
+      !take_copies(in, copies, true, p.record.entry.copies) ||
+      !take_envelope(in, p.record.entry.envelope) || !in.empty())
     return {};
   if (rest.size() - prefix->header_length < prefix->raw_length) return {.kind = Probe::kCutOff};
   p.kind = Probe::kRecord;
@@ -142,16 +183,16 @@ Probe probe_v2(std::string_view rest) {
 }
 
 Probe probe_v1(std::string_view rest) {
-  if (rest.size() < kJournalPrefixBytes) return {.kind = Probe::kCutOff};
+  if (rest.size() < kJournalPrefixBytes) return {.kind = Probe::kShort};
   const auto prefix = decode_prefix(rest, kFixedHeaderBytesV1);
   if (!prefix) return {};
-  if (rest.size() < prefix->header_length) return {.kind = Probe::kCutOff};
+  if (rest.size() < prefix->header_length) return {.kind = Probe::kShort};
   Probe p;
   std::string_view in =
       rest.substr(kJournalPrefixBytes, prefix->header_length - kJournalPrefixBytes);
   std::uint32_t copies = 0;
   if (!take(in, p.record.entry.received_at) || !take(in, copies) ||
-      !take_copies(in, copies, false, p.record.entry.copies))
+      !take_copies(in, copies, false, p.record.entry.copies) || !in.empty())
     return {};
   const std::uint64_t body = prefix->header_length + prefix->raw_length;
   if (rest.size() < body || rest.size() - body < kTrailerBytesV1) return {.kind = Probe::kCutOff};
@@ -174,8 +215,19 @@ Probe probe(std::string_view rest, bool after_damage) {
   if (rest.starts_with(kMagicV1) && !after_damage) return probe_v1(rest);
   // The first bytes of a magic, at the very end: a header cut off.
   if (rest.size() < 4 && (kMagicV2.starts_with(rest) || kMagicV1.starts_with(rest)))
-    return {.kind = Probe::kCutOff};
+    return {.kind = Probe::kShort};
   return {};
+}
+
+// Where the next record could start after `at`.
+std::size_t next_magic(std::string_view bytes, std::size_t at) { return bytes.find("TMJ", at + 1); }
+
+// True when a version-2 record starts somewhere after `at`.
+bool record_after(std::string_view bytes, std::size_t at) {
+  for (auto next = next_magic(bytes, at); next != std::string_view::npos;
+       next = next_magic(bytes, next))
+    if (probe(bytes.substr(next), true).kind == Probe::kRecord) return true;
+  return false;
 }
 
 }  // namespace
@@ -207,11 +259,24 @@ std::string encode_journal_header(const JournalEntry& entry, std::uint64_t raw_l
     put(out, c.box.expire_at);
     put_text(out, c.box.token);
   }
+  put_envelope(out, entry.envelope);
   out.append(8, '\0');  // the header checksum's place, counted in the length
   seal_length(out);
   out.resize(out.size() - 8);
   put(out, journal_checksum(out));
   return out;
+}
+
+std::string encode_envelope(const Envelope& envelope) {
+  std::string out;
+  put_envelope(out, envelope);
+  return out;
+}
+
+std::optional<Envelope> decode_envelope(std::string_view bytes) {
+  Envelope e;
+  if (!take_envelope(bytes, e) || !bytes.empty()) return std::nullopt;
+  return e;
 }
 
 std::string encode_journal_v1_record(const JournalEntry& entry, std::string_view raw) {
@@ -251,7 +316,9 @@ JournalScan scan_journal(std::string_view bytes) {
       at += p.size;
       continue;
     }
-    if (p.kind == Probe::kCutOff) {
+    // A header that ends the bytes is a cut-off write only when no record
+    // follows it: damage can make anything look like the start of one.
+    if (p.kind == Probe::kCutOff || (p.kind == Probe::kShort && !record_after(bytes, at))) {
       close_damage(at, false);
       scan.cut_off_bytes = bytes.size() - at;
       return scan;
@@ -259,7 +326,7 @@ JournalScan scan_journal(std::string_view bytes) {
     // Not a record: look for the next record's magic; a header checksum
     // decides whether it starts one.
     if (!damaged_from) damaged_from = at;
-    const auto next = bytes.find("TMJ", at + 1);
+    const auto next = next_magic(bytes, at);
     if (next == std::string_view::npos) break;
     at = next;
   }

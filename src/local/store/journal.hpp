@@ -14,7 +14,10 @@
 //   "TMJ2" | u32 header length | u64 raw length | i64 received_at | u64 raw checksum
 //   | u32 copies | copies x (i64 seq | i64 mailbox | text id | text to
 //   | text account | text address | text domain | i64 created_at | i64 expire_at
-//   | text token) | u64 header checksum   (of every header byte before it)
+//   | text token) | envelope | u64 header checksum   (of every header byte before it)
+//   envelope: text mail_from | u16 n | n x text rcpt_to | text helo | text client
+//   | u8 flags (1: tls, 2: auth_user, 4: injected) | text tls version
+//   | text tls cipher | text auth_user      (also a message row's `envelope`)
 //   raw: the message's bytes               (raw checksum: theirs)
 // Checksums are XXH3-64 (libxxhash). Rationale: zlib's CRC-32 cost 5.4
 // instructions a byte, +18% of an acknowledged 50 KB message (callgrind);
@@ -35,6 +38,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "local/mail_sink.hpp"
 
 namespace tempmail::local::detail {
 
@@ -64,6 +69,7 @@ struct JournalCopy {
 struct JournalEntry {
   std::int64_t received_at = 0;  ///< Unix seconds
   std::vector<JournalCopy> copies;
+  Envelope envelope;  ///< empty in version-1 records
 
   bool operator==(const JournalEntry&) const = default;
 };
@@ -76,6 +82,11 @@ std::string encode_journal_header(const JournalEntry& entry, std::string_view ra
 /// The same when the raw text's checksum is already known.
 std::string encode_journal_header(const JournalEntry& entry, std::uint64_t raw_length,
                                   std::uint64_t raw_checksum);
+
+/// An envelope as the journal writes it (and a message row keeps it).
+std::string encode_envelope(const Envelope& envelope);
+/// nullopt when `bytes` is not exactly one encoded envelope.
+std::optional<Envelope> decode_envelope(std::string_view bytes);
 
 /// A version-1 record, as the store wrote them before checksums (tests make
 /// old raw logs with it).

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "local/mail_sink.hpp"
 #include "mime/parse.hpp"
 
 namespace tempmail::local::detail {
@@ -89,6 +90,9 @@ struct StoredMessage {
   std::string to;
   std::chrono::sys_seconds received_at{};
   std::shared_ptr<const LazyFields> lazy_fields;
+  /// What the SMTP session said (shared by a delivery's copies); null for a
+  /// message stored before envelopes were kept.
+  std::shared_ptr<const Envelope> envelope;
 
   /// Subject, sender, body and attachments (parsed on first use if the
   /// store's parser thread has not done it yet).

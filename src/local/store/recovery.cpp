@@ -141,8 +141,10 @@ Store::Recovery Store::restore_copy(const JournalCopy& copy, const ScannedRecord
   const RawRef raw{.segment = segment,
                    .offset = static_cast<std::int64_t>(start + record.raw_offset),
                    .length = static_cast<std::int64_t>(record.raw_length)};
+  const std::string envelope =
+      record.version >= 2 ? encode_envelope(record.entry.envelope) : std::string();
   if (insert_message_row(copy.seq, copy.id, copy.mailbox, copy.to, record.entry.received_at, raw,
-                         record.raw_checksum))
+                         record.raw_checksum, envelope))
     ++r.restored;
   return r;
 }

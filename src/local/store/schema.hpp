@@ -102,11 +102,13 @@ CREATE TABLE journal (
     // or deleted file, a lost WAL), rebuilt from its records on open. Only a
     // known segment no row refers to is deleted. `raw_checksum` is the XXH3-64
     // of the raw text (journal.hpp), checked when the text is read: bytes changed
-    // on disk are never served as the message. NULL: written before v4.
+    // on disk are never served as the message. `envelope`: what the SMTP
+    // session said (journal.hpp's encoding). NULL: written before v4.
     // Upgrading a v2/v3 file names every segment then on disk (store.cpp).
     R"sql(
 CREATE TABLE raw_segments (segment INTEGER PRIMARY KEY);
 ALTER TABLE messages ADD COLUMN raw_checksum INTEGER;
+ALTER TABLE messages ADD COLUMN envelope BLOB;
 )sql",
 };
 

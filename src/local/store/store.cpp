@@ -289,14 +289,16 @@ void Store::load() {
   // same parser that accepted the message at delivery.
   auto messages = db_->prepare(
       "SELECT id, seq, mailbox, to_address, received_at, seen, raw, raw_segment, raw_offset, "
-      "raw_length, raw_segment IS NULL, raw_checksum, raw_checksum IS NULL FROM messages "
-      "ORDER BY seq");
+      "raw_length, raw_segment IS NULL, raw_checksum, raw_checksum IS NULL, envelope FROM "
+      "messages ORDER BY seq");
   while (messages.step()) {
     auto m = std::make_shared<StoredMessage>();
     m->id = messages.column_text(0);
     m->seq = messages.column_int(1);
     m->to = messages.column_text(3);
     m->received_at = from_unix(messages.column_int(4));
+    if (auto envelope = decode_envelope(messages.column_blob(13)))
+      m->envelope = std::make_shared<const Envelope>(std::move(*envelope));
     MessageFields fields;
     try {
       if (messages.column_int(10) != 0) {  // carried over from v1: the text is in the row
@@ -592,6 +594,28 @@ Outcome<std::int64_t> Store::message_seq(std::string_view account, std::string_v
   return fail<std::int64_t>(Status::kNotFound, not_found_message(id));
 }
 
+Outcome<std::shared_ptr<const Envelope>> Store::envelope(std::string_view account,
+                                                         std::string_view id) {
+  using Result = Outcome<std::shared_ptr<const Envelope>>;
+  const sys_seconds now = this->now();
+  std::shared_lock lock(mu_);
+  auto m = message_mailbox_.find(std::string(id));
+  if (m != message_mailbox_.end()) {
+    const auto& state = *by_id_.at(m->second);
+    if (state.record.account == account && state.record.expire_at > now)
+      for (const auto& v : state.messages) {
+        if (v.message->id != id) continue;
+        if (!v.message->envelope)
+          return fail<std::shared_ptr<const Envelope>>(
+              Status::kNotFound, "Message " + std::string(id) +
+                                     " has no envelope: it was stored by a server version that "
+                                     "did not keep envelopes");
+        return Result{.status = Status::kOk, .value = v.message->envelope, .reason = {}};
+      }
+  }
+  return fail<std::shared_ptr<const Envelope>>(Status::kNotFound, not_found_message(id));
+}
+
 Status Store::delete_message(std::string_view account, std::string_view id) {
   const sys_seconds now = this->now();
   std::lock_guard write(write_mu_);
@@ -664,6 +688,8 @@ Outcome<std::string> Store::inject(std::string_view account, std::string_view ad
   commit_or_enqueue(
       PendingDelivery{.raw = std::move(raw_ptr),
                       .fields = std::move(fields),
+                      .envelope = std::make_shared<const Envelope>(
+                          Envelope{.rcpt_to = {rcpt}, .injected = true}),
                       .recipients = {rcpt},
                       .done = [&promise](std::error_code ec, const std::vector<std::string>& ids) {
                         promise.set_value({ec, ids});
@@ -685,13 +711,16 @@ bool Store::accepts_recipient(std::string_view address) {
   return a != by_address_.end() && by_id_.at(a->second)->record.expire_at > now;
 }
 
-void Store::deliver(std::shared_ptr<const std::string> raw, std::vector<std::string> recipients,
+void Store::deliver(std::shared_ptr<const std::string> raw, Envelope envelope,
                     std::function<void(std::error_code)> done) {
-  for (auto& r : recipients) r = lower(r);
+  std::vector<std::string> recipients;
+  recipients.reserve(envelope.rcpt_to.size());
+  for (const auto& r : envelope.rcpt_to) recipients.push_back(lower(r));
   auto fields = std::make_shared<const LazyFields>(raw, parser_);
   commit_or_enqueue(PendingDelivery{
       .raw = std::move(raw),
       .fields = std::move(fields),
+      .envelope = std::make_shared<const Envelope>(std::move(envelope)),
       .recipients = std::move(recipients),
       .done = [done = std::move(done)](std::error_code ec, const std::vector<std::string>&) {
         done(ec);
@@ -801,12 +830,14 @@ void Store::journal_locked(const std::vector<PendingDelivery>& batch,
                            const std::vector<JournalEntry>& entries) {
   std::vector<std::string> headers;
   std::vector<std::uint64_t> sums;
+  std::vector<std::shared_ptr<const std::string>> envelopes;
   std::vector<std::string_view> parts;
   std::vector<std::size_t> which;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (entries[i].copies.empty()) continue;
     const std::string& raw = *batch[i].raw;
     sums.push_back(journal_checksum(raw));  // once per delivery, however many copies
+    envelopes.push_back(std::make_shared<const std::string>(encode_envelope(entries[i].envelope)));
     headers.push_back(encode_journal_header(entries[i], raw.size(), sums.back()));
     which.push_back(i);
   }
@@ -826,7 +857,8 @@ void Store::journal_locked(const std::vector<PendingDelivery>& batch,
                                         .to = copy.to,
                                         .received_at = entries[which[k]].received_at,
                                         .raw = raw,
-                                        .raw_checksum = sums[k]});
+                                        .raw_checksum = sums[k],
+                                        .envelope = envelopes[k]});
   }
   const RawRef& last = refs.back();
   journal_end_ = RawRef{.segment = last.segment, .offset = last.offset + last.length, .length = 0};
@@ -849,17 +881,18 @@ std::size_t Store::apply_unapplied_locked() {
   if (unapplied_.empty()) return 0;
   for (const auto& row : unapplied_)
     insert_message_row(row.seq, row.id, row.mailbox, row.to, row.received_at, row.raw,
-                       row.raw_checksum);
+                       row.raw_checksum, *row.envelope);
   write_journal_mark_locked();
   return unapplied_.size();
 }
 
 bool Store::insert_message_row(std::int64_t seq, std::string_view id, std::int64_t mailbox,
                                std::string_view to, std::int64_t received_at, const RawRef& raw,
-                               std::optional<std::uint64_t> raw_checksum) {
+                               std::optional<std::uint64_t> raw_checksum,
+                               std::string_view envelope) {
   auto& insert = statement(
       "INSERT OR IGNORE INTO messages(seq, id, mailbox, to_address, received_at, raw_segment, "
-      "raw_offset, raw_length, raw_checksum) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "raw_offset, raw_length, raw_checksum, envelope) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, seq)
       .bind(2, id)
       .bind(3, mailbox)
@@ -872,6 +905,10 @@ bool Store::insert_message_row(std::int64_t seq, std::string_view id, std::int64
     insert.bind(9, static_cast<std::int64_t>(*raw_checksum));
   else
     insert.bind_null(9);
+  if (envelope.empty())
+    insert.bind_null(10);
+  else
+    insert.bind_blob(10, envelope);
   insert.run();
   return sqlite3_changes(db_->handle()) > 0;
 }
@@ -911,6 +948,7 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
     std::vector<JournalEntry> entries(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       entries[i].received_at = to_unix(now);
+      if (batch[i].envelope) entries[i].envelope = *batch[i].envelope;
       for (const auto& rcpt : batch[i].recipients) {
         auto a = by_address_.find(rcpt);
         if (a == by_address_.end()) continue;
@@ -924,6 +962,7 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
         m->to = rcpt;
         m->received_at = now;
         m->lazy_fields = batch[i].fields;
+        m->envelope = batch[i].envelope;
         ids[i].push_back(m->id);
         const MailboxRecord& r = state.record;
         entries[i].copies.push_back(JournalCopy{.seq = m->seq,

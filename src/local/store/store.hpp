@@ -51,7 +51,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "local/smtp/mail_sink.hpp"
+#include "local/mail_sink.hpp"
 #include "local/store/db_files.hpp"
 #include "local/store/journal.hpp"
 #include "local/store/message.hpp"
@@ -193,8 +193,13 @@ class Store final : public MailSink {
 
   // --- MailSink (SMTP) ------------------------------------------------------
   bool accepts_recipient(std::string_view address) override;
-  void deliver(std::shared_ptr<const std::string> raw, std::vector<std::string> recipients,
+  void deliver(std::shared_ptr<const std::string> raw, Envelope envelope,
                std::function<void(std::error_code)> done) override;
+  /// What the SMTP session said about the message (or that it was injected).
+  /// kNotFound for another key's message, and for one stored before
+  /// envelopes were kept.
+  Outcome<std::shared_ptr<const Envelope>> envelope(std::string_view account,
+                                                    std::string_view id);
 
   // --- long-poll hook -------------------------------------------------------
   using WatchId = std::uint64_t;
@@ -224,7 +229,8 @@ class Store final : public MailSink {
   struct PendingDelivery {
     std::shared_ptr<const std::string> raw;
     std::shared_ptr<const LazyFields> fields;  // parsed after the commit
-    std::vector<std::string> recipients;
+    std::shared_ptr<const Envelope> envelope;
+    std::vector<std::string> recipients;  // lower case
     std::function<void(std::error_code, const std::vector<std::string>& ids)> done;
   };
   struct Watcher {
@@ -240,6 +246,7 @@ class Store final : public MailSink {
     std::int64_t received_at = 0;
     RawRef raw;
     std::uint64_t raw_checksum = 0;
+    std::shared_ptr<const std::string> envelope;  // encoded (journal.hpp)
   };
   // What recovery made of the records it read.
   struct Recovery {
@@ -276,7 +283,7 @@ class Store final : public MailSink {
   // true when it was written.
   bool insert_message_row(std::int64_t seq, std::string_view id, std::int64_t mailbox,
                           std::string_view to, std::int64_t received_at, const RawRef& raw,
-                          std::optional<std::uint64_t> raw_checksum);
+                          std::optional<std::uint64_t> raw_checksum, std::string_view envelope);
   void forget_applied(std::size_t rows);  // after that transaction committed
   void write_journal_mark_locked();
   [[nodiscard]] bool rows_overdue() const;

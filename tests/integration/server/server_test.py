@@ -848,6 +848,57 @@ class Smtp(ServerTestCase):
                 smtp.sendmail("a@example.org", ["nobody@example.com"], b"Subject: x\r\n\r\nx\r\n")
 
 
+class Envelope(ServerTestCase):
+    """GET /_local/messages/{id}/envelope: what the SMTP session said about each message."""
+
+    def envelope(self, message_id, key="local-dev-key"):
+        return self.api("GET", f"/_local/messages/{message_id}/envelope", key)
+
+    def test_a_bcc_recipient_sees_every_rcpt_to_and_the_session_facts(self):
+        to, bcc = self.create(), self.create()
+        with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=30) as smtp:
+            smtp.ehlo("app.myapp.test")
+            smtp.sendmail("noreply@myapp.test", [to, bcc],
+                          f"From: noreply@myapp.test\r\nTo: {to}\r\nSubject: hi\r\n\r\nhi\r\n")
+            local_port = smtp.sock.getsockname()[1]
+        [m] = self.api("GET", f"/api/messages?email={bcc}").json()["messages"]
+        self.assertEqual(m["to"], bcc)
+        r = self.envelope(m["id"])
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json(), {"status": True, "data": {
+            "mail_from": "noreply@myapp.test", "rcpt_to": [to, bcc], "helo": "app.myapp.test",
+            "client": f"127.0.0.1:{local_port}", "tls": None, "auth_user": None,
+            "injected": False}})
+
+    def test_an_injected_message_says_so_and_another_key_gets_404(self):
+        box = self.create()
+        message_id = self.inject(box, sample_message())
+        data = self.envelope(message_id).json()["data"]
+        self.assertTrue(data["injected"])
+        self.assertEqual(data["rcpt_to"], [box])
+        self.assertEqual(self.envelope(message_id, key="someone-else").status_code, 401)
+
+    def test_the_envelope_survives_a_restart(self):
+        db = os.path.join(self.tmp.name, "env.db")
+        first = ServerProcess("--db", db)
+        try:
+            box = requests.post(first.url + "/api/emails", headers={"Authorization": "Bearer local-dev-key"},
+                                timeout=30).json()["data"]["email"]
+            with smtplib.SMTP(first.smtp_host, first.smtp_port, timeout=30) as smtp:
+                smtp.sendmail("a@example.org", [box], b"Subject: x\r\n\r\nx\r\n")
+        finally:
+            first.stop(signal.SIGKILL)
+        second = ServerProcess("--db", db)
+        try:
+            h = {"Authorization": "Bearer local-dev-key"}
+            [m] = requests.get(second.url + f"/api/messages?email={box}", headers=h, timeout=30).json()["messages"]
+            data = requests.get(second.url + f"/_local/messages/{m['id']}/envelope", headers=h,
+                                timeout=30).json()["data"]
+            self.assertEqual((data["mail_from"], data["rcpt_to"]), ("a@example.org", [box]))
+        finally:
+            second.stop()
+
+
 class Tls(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "local/io_pool.hpp"
-#include "local/smtp/mail_sink.hpp"
+#include "local/mail_sink.hpp"
 #include "mime/parse.hpp"
 #include "support/subprocess.hpp"
 
@@ -71,12 +71,12 @@ class RecordingSink : public MailSink {
     return accept_all_ || live_.contains(std::string(address));
   }
 
-  void deliver(std::shared_ptr<const std::string> raw, std::vector<std::string> recipients,
+  void deliver(std::shared_ptr<const std::string> raw, Envelope envelope,
                std::function<void(std::error_code)> done) override {
     Mode mode;
     {
       const std::lock_guard lock(mutex_);
-      deliveries_.push_back({*raw, std::move(recipients)});
+      deliveries_.push_back({*raw, std::move(envelope.rcpt_to)});
       mode = mode_;
       if (mode == Mode::kHold) held_.push_back(std::move(done));
     }

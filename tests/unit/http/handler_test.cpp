@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <atomic>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/parse.hpp>
@@ -291,6 +293,50 @@ TEST_F(Handler, AnotherKeysMailboxMessageAndAttachmentAre404) {
       call(http::verb::post, "/_local/messages?email=" + address, kOtherKey, "Subject: x\r\n\r\nx")
           .result_int(),
       404);
+}
+
+TEST_F(Handler, AnInjectedMessagesEnvelopeSaysSoAndIsTheKeysOnly) {
+  auto address = create(kKey);
+  auto id = inject(address, raw_with_attachment(), kKey);
+  auto res = call(http::verb::get, "/_local/messages/" + id + "/envelope");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(body(res), json::parse(R"({"status": true, "data": {"mail_from": "", "rcpt_to": [")" +
+                                   address +
+                                   R"("], "helo": "", "client": "", "tls": null,
+                                   "auth_user": null, "injected": true}})"));
+  EXPECT_EQ(call(http::verb::get, "/_local/messages/" + id + "/envelope", kOtherKey).result_int(),
+            404);
+  EXPECT_EQ(call(http::verb::get, "/_local/messages/" + id + "/envelope", "").result_int(), 401);
+  EXPECT_EQ(call(http::verb::post, "/_local/messages/" + id + "/envelope").result_int(), 405);
+  EXPECT_EQ(call(http::verb::get, "/_local/messages/nope/envelope").result_int(), 404);
+  // Reading the envelope does not read the message.
+  auto list = body(call(http::verb::get, "/api/messages?email=" + address));
+  EXPECT_EQ(list.at("messages").at(0).at("is_seen"), false);
+}
+
+TEST_F(Handler, AnSmtpEnvelopeShowsTlsAndTheUserButNeverMore) {
+  auto address = create(kKey);
+  std::promise<void> stored;
+  store_.deliver(std::make_shared<const std::string>("Subject: x\r\n\r\nx\r\n"),
+                 Envelope{.mail_from = "app@myapp.test",
+                          .rcpt_to = {address, "bcc@elsewhere.test"},
+                          .helo = "app.myapp.test",
+                          .client = "127.0.0.1:50123",
+                          .tls = TlsInfo{"TLSv1.3", "TLS_AES_256_GCM_SHA384"},
+                          .auth_user = "app",
+                          .injected = false},
+                 [&](std::error_code) { stored.set_value(); });
+  stored.get_future().wait();
+  auto list = body(call(http::verb::get, "/api/messages?email=" + address));
+  const std::string id(list.at("messages").at(0).at("id").as_string());
+  auto res = call(http::verb::get, "/_local/messages/" + id + "/envelope");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(body(res).at("data"),
+            json::parse(R"({"mail_from": "app@myapp.test", "rcpt_to": [")" + address +
+                        R"(", "bcc@elsewhere.test"], "helo": "app.myapp.test",
+                        "client": "127.0.0.1:50123",
+                        "tls": {"version": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384"},
+                        "auth_user": "app", "injected": false})"));
 }
 
 TEST_F(Handler, ExpiredMailboxIs404) {

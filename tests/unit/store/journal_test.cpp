@@ -26,11 +26,18 @@ JournalMailbox box(std::string address) {
 JournalEntry two_copies() {
   return JournalEntry{
       .received_at = 1782639548,
-      .copies = {
-          JournalCopy{
-              .seq = 7, .mailbox = 3, .id = "abc", .to = "a@x.test", .box = box("a@x.test")},
-          JournalCopy{
-              .seq = 8, .mailbox = 4, .id = "def", .to = "b@x.test", .box = box("b@x.test")}}};
+      .copies =
+          {JournalCopy{
+               .seq = 7, .mailbox = 3, .id = "abc", .to = "a@x.test", .box = box("a@x.test")},
+           JournalCopy{
+               .seq = 8, .mailbox = 4, .id = "def", .to = "b@x.test", .box = box("b@x.test")}},
+      .envelope = Envelope{.mail_from = "app@myapp.test",
+                           .rcpt_to = {"a@x.test", "b@x.test", "bcc@y.test"},
+                           .helo = "app.myapp.test",
+                           .client = "127.0.0.1:50123",
+                           .tls = TlsInfo{"TLSv1.3", "TLS_AES_128_GCM_SHA256"},
+                           .auth_user = "app",
+                           .injected = false}};
 }
 
 std::string record(const JournalEntry& entry, const std::string& raw) {
@@ -81,6 +88,24 @@ TEST(JournalRecord, ADeliveryToNoMailboxAndEmptyFieldsRoundTrip) {
   ASSERT_THAT(scan.records, SizeIs(2));
   EXPECT_EQ(scan.records[0].entry, empty);
   EXPECT_EQ(scan.records[1].entry, blank);
+}
+
+TEST(JournalEnvelope, RoundTripsAndHasOneEncoding) {
+  const Envelope full = two_copies().envelope;
+  EXPECT_EQ(decode_envelope(encode_envelope(full)), full);
+  const Envelope injected{.rcpt_to = {"a@x.test"}, .injected = true};
+  EXPECT_EQ(decode_envelope(encode_envelope(injected)), injected);
+  EXPECT_EQ(decode_envelope(encode_envelope(Envelope{})), Envelope{});
+  const std::string bytes = encode_envelope(full);
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut)
+    EXPECT_FALSE(decode_envelope(bytes.substr(0, cut))) << "cut at " << cut;
+  EXPECT_FALSE(decode_envelope(bytes + "x"));
+  // A user name with the auth flag cleared is not a second spelling of "no user".
+  std::string no_flag = encode_envelope(Envelope{.auth_user = "app"});
+  const auto flags_at = no_flag.size() - 2 - 2 - 2 - 3 - 1;  // before 2 empty texts and "app"
+  ASSERT_EQ(no_flag[flags_at], '\x02');
+  no_flag[flags_at] = '\0';
+  EXPECT_FALSE(decode_envelope(no_flag));
 }
 
 TEST(JournalScan, ReadsRecordsBackToBackAndStopsAtACutOffOne) {
@@ -174,6 +199,7 @@ TEST(JournalScan, NeverReadsARecordInsideARawText) {
 TEST(JournalScan, ReadsVersionOneRecordsBesideVersionTwo) {
   JournalEntry old = two_copies();
   for (auto& c : old.copies) c.box = {};
+  old.envelope = {};  // neither mailboxes nor envelopes in version 1
   const std::string v1 = encode_journal_v1_record(old, "old raw");
   const JournalScan scan = scan_journal(v1 + records(1) + v1);
   ASSERT_THAT(scan.records, SizeIs(3));
@@ -186,6 +212,22 @@ TEST(JournalScan, ReadsVersionOneRecordsBesideVersionTwo) {
   const JournalScan cut = scan_journal(v1.substr(0, v1.size() - 3));
   EXPECT_TRUE(cut.records.empty());
   EXPECT_EQ(cut.cut_off_bytes, v1.size() - 3);
+}
+
+// Found by the journal_recovery fuzz target: damage that makes a header
+// announce more bytes than are left looked like a write cut off at the end,
+// and the scan stopped there, losing the good records after it.
+TEST(JournalScan, DamageThatLooksLikeACutOffHeaderDoesNotHideTheRecordsAfterIt) {
+  std::string bytes = records(5);
+  const auto scan_before = scan_journal(bytes);
+  std::string fake_prefix = "TMJ2";
+  fake_prefix += std::string("\x00\x00\x0f\x00", 4);  // a 983,040-byte header
+  bytes.replace(scan_before.records[2].offset + 1, fake_prefix.size(), fake_prefix);
+  const JournalScan scan = scan_journal(bytes);
+  EXPECT_THAT(seqs(scan), ElementsAre(1, 2, 4, 5));
+  EXPECT_EQ(scan.cut_off_bytes, 0u);
+  ASSERT_THAT(scan.damaged, SizeIs(1));
+  EXPECT_TRUE(scan.damaged[0].followed_by_records);
 }
 
 TEST(JournalScan, TheFirstBytesOfAMagicAtTheEndAreACutOffWrite) {

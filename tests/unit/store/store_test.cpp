@@ -77,7 +77,11 @@ std::string message_with_attachment() {
 // Delivers through the MailSink interface and waits for the durability callback.
 std::error_code deliver(Store& store, std::string raw, std::vector<std::string> rcpts) {
   std::promise<std::error_code> done;
-  store.deliver(std::make_shared<const std::string>(std::move(raw)), std::move(rcpts),
+  store.deliver(std::make_shared<const std::string>(std::move(raw)),
+                Envelope{.mail_from = "sender@example.org",
+                         .rcpt_to = std::move(rcpts),
+                         .helo = "client.example.org",
+                         .client = "127.0.0.1:40000"},
                 [&](std::error_code ec) { done.set_value(ec); });
   return done.get_future().get();
 }
@@ -589,7 +593,8 @@ TEST(Store, WritesARawTextOnceToTheRawLogBesideTheDatabase) {
   const auto first = written.find(raw);
   ASSERT_NE(first, std::string::npos);
   EXPECT_EQ(written.find(raw, first + 1), std::string::npos);
-  EXPECT_LT(written.size(), raw.size() + 2 * 256);  // + a header with two copies and mailboxes
+  // + one header: two copies with their mailboxes, and the envelope.
+  EXPECT_LT(written.size(), raw.size() + 2 * 256 + 128);
   Store store(options(clock, db));
   EXPECT_EQ(store.list_messages(kAlice, a.address).value.messages.at(0).message->fields().subject,
             "To both");
@@ -862,6 +867,37 @@ TEST_F(StoreJournal, DeletionsFindMessagesWhoseRowsWereNotWrittenYetAndStayDelet
   EXPECT_EQ(store.stats().messages, 3u);
 }
 
+// What the SMTP session said survives a restart and a kill -9 alike.
+TEST_F(StoreJournal, EveryMessageKeepsItsEnvelopeThroughRestartsAndKill9) {
+  const auto [a, b] = two_mailboxes(clock, db, kBob);
+  {
+    Store store(options(clock, db));
+    ASSERT_FALSE(deliver(store, message("clean"), {a.address, b.address}));
+  }
+  ASSERT_TRUE(in_killed_process([&] {
+    Store& store = *new Store(rows_held_back(clock, db));  // dies with the process
+    return !deliver(store, message("killed"), {a.address});
+  }));
+  Store store(options(clock, db));
+  const auto list = store.list_messages(kAlice, a.address).value.messages;
+  ASSERT_THAT(list, SizeIs(2));
+  for (const auto& v : list) {
+    const auto e = store.envelope(kAlice, v.message->id);
+    ASSERT_TRUE(e.ok()) << e.reason;
+    EXPECT_EQ(e.value->mail_from, "sender@example.org");
+    EXPECT_EQ(e.value->helo, "client.example.org");
+    EXPECT_EQ(e.value->client, "127.0.0.1:40000");
+    EXPECT_FALSE(e.value->tls);
+    EXPECT_FALSE(e.value->injected);
+  }
+  // Both recipients, as a BCC'd one would see them; another key sees nothing.
+  const auto bobs = store.list_messages(kBob, b.address).value.messages.at(0).message->id;
+  EXPECT_THAT(store.envelope(kBob, bobs).value->rcpt_to, ElementsAre(a.address, b.address));
+  EXPECT_EQ(store.envelope(kAlice, bobs).status, Status::kNotFound);
+  const auto injected = store.inject(kAlice, a.address, message("injected"));
+  EXPECT_TRUE(store.envelope(kAlice, injected.value).value->injected);
+}
+
 // --- damage and loss outside the server: nothing acknowledged is lost -------
 
 // The raw log segment files of `db`, oldest first.
@@ -1085,6 +1121,8 @@ TEST_F(StoreJournal, UpgradesAVersionThreeDatabaseAndReplaysItsOldRecords) {
     Store store(logged(clock, db, log));
     EXPECT_THAT(subjects(store, kAlice, "old@example.com"), ElementsAre("From v3"));
     EXPECT_THAT(log.all(), ::testing::HasSubstr("recovered 1 acknowledged"));
+    EXPECT_THAT(store.envelope(kAlice, "old1").reason,
+                ::testing::HasSubstr("did not keep envelopes"));
   }
   Database raw(db);
   auto known = raw.prepare("SELECT count(*) FROM raw_segments WHERE segment = 1");
