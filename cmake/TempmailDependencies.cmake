@@ -1,4 +1,6 @@
-# Every dependency comes from Debian's packages (scripts/install-deps).
+# Every dependency comes from Debian's packages (scripts/install-deps), and only what is
+# built is looked for: the libraries always, CLI11 for the executables and examples,
+# GoogleTest for the GoogleTest extension and the tests.
 find_package(Threads REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json url)
@@ -8,6 +10,10 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(TEMPMAIL_GMIME REQUIRED IMPORTED_TARGET GLOBAL gmime-3.0)
 pkg_check_modules(TEMPMAIL_GUMBO REQUIRED IMPORTED_TARGET GLOBAL gumbo)
 pkg_check_modules(TEMPMAIL_RE2 REQUIRED IMPORTED_TARGET GLOBAL re2)
-find_package(CLI11 CONFIG REQUIRED)
-# GoogleTest is needed for the GoogleTest extension (tempmail::gtest) as well as the tests.
-find_package(GTest CONFIG REQUIRED)
+if(TEMPMAIL_BUILD_APPS OR TEMPMAIL_BUILD_EXAMPLES)
+  find_package(CLI11 CONFIG REQUIRED)
+endif()
+# A parent project may bring its own GoogleTest (e.g. with FetchContent): use its targets.
+if((TEMPMAIL_BUILD_GTEST OR TEMPMAIL_BUILD_TESTS) AND NOT (TARGET GTest::gtest AND TARGET GTest::gmock))
+  find_package(GTest CONFIG REQUIRED)
+endif()
