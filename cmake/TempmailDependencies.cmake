@@ -15,5 +15,11 @@ if(TEMPMAIL_BUILD_APPS OR TEMPMAIL_BUILD_EXAMPLES)
 endif()
 # A parent project may bring its own GoogleTest (e.g. with FetchContent): use its targets.
 if((TEMPMAIL_BUILD_GTEST OR TEMPMAIL_BUILD_TESTS) AND NOT (TARGET GTest::gtest AND TARGET GTest::gmock))
-  find_package(GTest CONFIG REQUIRED)
+  find_package(GTest CONFIG)
+  if(NOT GTest_FOUND)
+    message(FATAL_ERROR "tempmail: the GoogleTest extension (tempmail::gtest) and the tests need "
+                        "GoogleTest and GoogleMock (Debian: libgtest-dev libgmock-dev). Install them, "
+                        "or configure with -DTEMPMAIL_BUILD_GTEST=OFF (and TEMPMAIL_BUILD_TESTS, "
+                        "TEMPMAIL_BUILD_EXAMPLES off) if you do not use tempmail::gtest.")
+  endif()
 endif()
