@@ -24,6 +24,7 @@
 #include "tempmail/message.hpp"
 #include "tempmail/policy.hpp"
 #include "tempmail/quota.hpp"
+#include "tempmail/version.hpp"
 
 namespace tempmail {
 
@@ -40,7 +41,7 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10000};  ///< resolve + connect + TLS handshake
   std::chrono::milliseconds request_timeout{30000};  ///< one request: write and whole response
   RetryPolicy retry{};
-  std::string user_agent = "tempmail-cpp/0.1";
+  std::string user_agent = "tempmail-cpp/" TEMPMAIL_VERSION_STRING;
   /// PEM file of CAs to trust instead of the system's; empty for the system store.
   std::filesystem::path ca_file{};
   /// Largest JSON response accepted.

@@ -10,6 +10,7 @@ int main() {
   tempmail::Client client({.base_url = server.base_url(), .api_key = server.api_key()});
   auto box = client.create_mailbox();
   client.delete_mailbox(box.email);
-  std::cout << "consumer ok: " << box.email << "\n";
+  std::cout << "consumer ok: " << box.email << " with user agent "
+            << tempmail::ClientOptions{}.user_agent << "\n";
   return 0;
 }

@@ -79,7 +79,7 @@ TEST(ClientOverHttp, SendsTheDocumentedHeaders) {
   EXPECT_EQ(requests[0].target, "/api/domains?type=free");
   EXPECT_EQ(requests[0].header("Authorization"), std::string("Bearer ") + kKey);
   EXPECT_EQ(requests[0].header("Accept"), "application/json");
-  EXPECT_EQ(requests[0].header("User-Agent"), "tempmail-cpp/0.1");
+  EXPECT_EQ(requests[0].header("User-Agent"), "tempmail-cpp/" TEMPMAIL_PROJECT_VERSION);
   EXPECT_EQ(requests[0].header("Host"), "127.0.0.1:" + std::to_string(server.port()));
 }
 
