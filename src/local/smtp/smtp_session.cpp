@@ -171,16 +171,25 @@ bool SmtpSession::process_data_input() {
   std::string_view line(in_.data() + in_pos_, newline - in_pos_);
   in_pos_ = newline + 1;
   line_since_arm_ = true;
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const bool crlf = !line.empty() && line.back() == '\r';
+  if (crlf) line.remove_suffix(1);
+  // Only <CRLF>.<CRLF> ends the data (RFC 5321 4.1.1.4): a "." line with a
+  // bare LF on either side is data, or one message could carry a second one
+  // (SMTP smuggling). Bare LF line ends are kept as line ends (stored as CRLF).
+  const bool after_crlf = data_line_crlf_;
+  data_line_crlf_ = crlf;
   if (line == ".") {
-    finish_data();
-    return true;
+    if (crlf && after_crlf) {
+      finish_data();
+      return true;
+    }
+  } else if (!line.empty() && line.front() == '.') {
+    line.remove_prefix(1);  // RFC 5321 4.5.2
   }
   if (line.size() > limits_.max_text_line) {
     close_after_reply(500, "5.5.6", "Line too long in message data, closing connection");
     return false;
   }
-  if (!line.empty() && line.front() == '.') line.remove_prefix(1);  // RFC 5321 4.5.2
   if (message_too_big_) return true;  // keep reading to the end, then 552
   if (message_.size() + line.size() + 2 > limits_.max_message_bytes) {
     message_too_big_ = true;
@@ -287,6 +296,7 @@ void SmtpSession::handle_data() {
   }
   message_.clear();
   message_too_big_ = false;
+  data_line_crlf_ = true;  // the DATA line itself ended the previous line
   mode_ = Mode::kData;
   reply(354, "", "End data with <CR><LF>.<CR><LF>");
 }

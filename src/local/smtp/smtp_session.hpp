@@ -17,8 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "local/smtp/command.hpp"
 #include "local/connection_limiter.hpp"
+#include "local/smtp/command.hpp"
 #include "local/smtp/mail_sink.hpp"
 #include "local/smtp/smtp_server.hpp"
 
@@ -126,6 +126,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   bool recipient_rejected_ = false;
   std::string message_;
   bool message_too_big_ = false;
+  bool data_line_crlf_ = true;  // the last DATA line ended in CRLF, not a bare LF
 };
 
 }  // namespace tempmail::local::detail

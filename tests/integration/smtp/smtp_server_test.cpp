@@ -221,8 +221,9 @@ class SmtpServerTest : public ::testing::Test {
  protected:
   void start(SmtpLimits limits = {}) {
     server_ = std::make_unique<SmtpServer>(
-        pool_.front(), boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0),
-        sink_, std::move(limits), pool_.picker());
+        pool_.front(),
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0), sink_,
+        std::move(limits), pool_.picker());
     server_->start();
     pool_.start({});
   }
@@ -418,11 +419,110 @@ TEST_F(SmtpServerTest, UnstuffsLeadingDotsAndNormalisesBareLf) {
   client->command("MAIL FROM:<a@b.test>");
   client->command("RCPT TO:<box@example.com>");
   client->command("DATA");
-  client->send("Subject: dots\n\n..leading dot\n...two dots\n.\r\n");
+  // Bare LF line ends are line ends, but only <CRLF>.<CRLF> ends the data.
+  client->send("Subject: dots\n\n..leading dot\n...two dots\r\n.\r\n");
   EXPECT_THAT(client->reply(), StartsWith("250 "));
   ASSERT_TRUE(sink_.wait_for_deliveries(1));
   EXPECT_THAT(sink_.deliveries().at(0).raw,
               HasSubstr("Subject: dots\r\n\r\n.leading dot\r\n..two dots\r\n"));
+}
+
+// --- the end of DATA (SMTP smuggling) ---------------------------------------------
+
+// What a sender puts between its first message and a second, spoofed one, hoping
+// that the server ends DATA there while a relay before it did not.
+class SmtpDataEndTest : public SmtpServerTest, public ::testing::WithParamInterface<std::string> {};
+
+std::string name_line_ends(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name;
+  for (const char c : info.param) name += c == '\r' ? "Cr" : c == '\n' ? "Lf" : "Dot";
+  return name;
+}
+
+TEST_P(SmtpDataEndTest, EndsDataOnlyAtCrLfDotCrLfSoNoSecondMessageIsSmuggled) {
+  start();
+  auto client = greeted_client();
+  client->command("MAIL FROM:<a@b.test>");
+  client->command("RCPT TO:<box@example.com>");
+  ASSERT_THAT(client->command("DATA"), StartsWith("354 "));
+  client->send("Subject: first\r\n\r\nfirst body" + GetParam() +
+               "MAIL FROM:<spoof@evil.test>\r\nRCPT TO:<other@example.com>\r\nDATA\r\n"
+               "Subject: smuggled\r\n\r\nsecond body\r\n.\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("250 2.0.0"));
+  EXPECT_THAT(client->command("QUIT"), StartsWith("221 "));  // no reply was left over
+  const auto deliveries = sink_.deliveries();
+  ASSERT_EQ(deliveries.size(), 1u);
+  EXPECT_THAT(deliveries[0].recipients, ElementsAre("box@example.com"));
+  EXPECT_THAT(deliveries[0].raw, AllOf(HasSubstr("\r\n\r\nfirst body"),
+                                       HasSubstr("Subject: smuggled\r\n\r\nsecond body\r\n")));
+}
+
+INSTANTIATE_TEST_SUITE_P(BareLfAndBareCr, SmtpDataEndTest,
+                         ::testing::Values("\n.\n", "\r\n.\n", "\n.\r\n", "\n.\r", "\r.\r",
+                                           "\r\n.\r", "\r.\r\n", "\r.\n", "\r\n.\r\r\n"),
+                         name_line_ends);
+
+TEST_F(SmtpServerTest, KeepsADotLineNextToABareLfAsDataWithCrLfLineEnds) {
+  start();
+  auto client = greeted_client();
+  client->command("MAIL FROM:<a@b.test>");
+  client->command("RCPT TO:<box@example.com>");
+  client->command("DATA");
+  client->send("Subject: lf\r\n\r\none\n.\ntwo\r\n.\nthree\n.\r\nfour\r\n.\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("250 2.0.0"));
+  ASSERT_TRUE(sink_.wait_for_deliveries(1));
+  EXPECT_THAT(sink_.deliveries().at(0).raw,
+              HasSubstr("Subject: lf\r\n\r\none\r\n.\r\ntwo\r\n.\r\nthree\r\n.\r\nfour\r\n"));
+}
+
+TEST_F(SmtpServerTest, KeepsBareCrInDataAsIs) {
+  start();
+  auto client = greeted_client();
+  client->command("MAIL FROM:<a@b.test>");
+  client->command("RCPT TO:<box@example.com>");
+  client->command("DATA");
+  client->send("Subject: cr\r\n\r\na\rb\r.\rc\r\r\n.\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("250 2.0.0"));
+  ASSERT_TRUE(sink_.wait_for_deliveries(1));
+  EXPECT_THAT(sink_.deliveries().at(0).raw, HasSubstr("\r\n\r\na\rb\r.\rc\r\r\n"));
+}
+
+TEST_F(SmtpServerTest, EndsAnEmptyMessageAtTheFirstCrLfDotCrLf) {
+  start();
+  auto client = greeted_client();
+  client->command("MAIL FROM:<a@b.test>");
+  client->command("RCPT TO:<box@example.com>");
+  client->command("DATA");
+  client->send(".\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("250 2.0.0"));
+  ASSERT_TRUE(sink_.wait_for_deliveries(1));
+  EXPECT_THAT(sink_.deliveries().at(0).raw, ::testing::EndsWith(" +0000\r\n"));  // Received only
+}
+
+// A command line ends at LF (with or without CR before it); a bare CR is part
+// of the line, so it cannot split one line into two commands.
+TEST_F(SmtpServerTest, AnswersACommandLineWithABareCrAsOneCommand) {
+  start();
+  auto client = greeted_client();
+  client->send(
+      "RSET\rMAIL FROM:<a@b.test>\r\nMAIL FROM:<a@b.test> SIZE=1\rRCPT TO:<box@example.com>\r\n"
+      "RCPT TO:<box@example.com>\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("500 5.5.1"));
+  EXPECT_THAT(client->reply(), StartsWith("501 5.5.4"));
+  EXPECT_THAT(client->reply(), StartsWith("503 5.5.1"));  // no MAIL FROM was accepted
+  EXPECT_THAT(client->command("NOOP"), StartsWith("250 2.0.0"));
+}
+
+TEST_F(SmtpServerTest, AnswersEachBareLfTerminatedCommandOnceInOrder) {
+  start();
+  RawClient client(port());
+  client.reply();
+  client.send("EHLO client.test\nMAIL FROM:<a@b.test>\nRCPT TO:<box@example.com>\nNOOP\r\n");
+  EXPECT_THAT(client.reply(), HasSubstr("250 ENHANCEDSTATUSCODES"));
+  EXPECT_THAT(client.reply(), StartsWith("250 2.1.0"));
+  EXPECT_THAT(client.reply(), StartsWith("250 2.1.5"));
+  EXPECT_THAT(client.reply(), StartsWith("250 2.0.0"));
+  EXPECT_THAT(client.command("QUIT"), StartsWith("221 "));  // no reply was left over
 }
 
 // --- pipelining ------------------------------------------------------------------
