@@ -1,0 +1,365 @@
+// How the protocol runs: advance() takes one complete line at a time from the
+// buffer (a line ends at LF, with or without CR before it) and answers it into
+// out_, so pipelined commands (RFC 2920) are answered in order and written in
+// one go by the adapter. A command line longer than max_command_line, or a
+// DATA line longer than max_text_line, is refused without being kept.
+#include "local/smtp/protocol.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <utility>
+
+namespace tempmail::local::detail {
+namespace {
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  return out;
+}
+
+// RFC 5322 3.3 date-time in UTC: "Tue, 02 Jun 2026 09:39:08 +0000".
+std::string rfc5322_now() {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[64];
+  std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[utc.tm_wday],
+                utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
+                utc.tm_sec);
+  return text;
+}
+
+constexpr std::string_view kShuttingDown = "Service shutting down, try again later";
+
+}  // namespace
+
+SmtpProtocol::SmtpProtocol(const SmtpLimits& limits, std::string peer, RecipientCheck& recipients,
+                           std::string (*date)())
+    : limits_(limits),
+      peer_(std::move(peer)),
+      recipients_check_(recipients),
+      date_(date != nullptr ? date : rfc5322_now) {}
+
+void SmtpProtocol::greet(bool shutting_down) {
+  if (shutting_down) return close_after_reply(421, "4.3.2", kShuttingDown);
+  reply(220, "", limits_.hostname + " ESMTP tempmail ready");
+}
+
+void SmtpProtocol::receive(std::string_view bytes) {
+  if (mode_ != Mode::kClosed) in_.append(bytes);
+}
+
+SmtpAction SmtpProtocol::advance() {
+  bool more = true;
+  while (more && mode_ != Mode::kClosed && mode_ != Mode::kDelivering) {
+    if (mode_ == Mode::kData) {
+      more = process_data_input();
+    } else if (stop_requested_) {
+      close_after_reply(421, "4.3.2", kShuttingDown);
+    } else {
+      more = process_command_input();
+    }
+  }
+  if (in_pos_ > 0) {  // drop what was processed, once per call
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  if (mode_ == Mode::kClosed) return SmtpAction::kClose;
+  if (mode_ == Mode::kDelivering) return SmtpAction::kDeliver;
+  return SmtpAction::kRead;
+}
+
+void SmtpProtocol::time_out() {
+  if (mode_ != Mode::kClosed) close_after_reply(421, "4.4.2", "Idle timeout, closing connection");
+}
+
+bool SmtpProtocol::process_command_input() {
+  const auto newline = in_.find('\n', in_pos_);
+  if (mode_ == Mode::kSkipLongLine) {
+    // The rest of an overlong line (already answered): drop it.
+    if (newline == std::string::npos) {
+      in_pos_ = in_.size();
+      return false;
+    }
+    in_pos_ = newline + 1;
+    line_progress_ = true;
+    mode_ = Mode::kCommand;
+    return true;
+  }
+  // A line's length is counted without its line end, so a partial line may
+  // hold one byte more (a CR whose LF is yet to come): the answer must not
+  // depend on where a read happened to end.
+  if (newline == std::string::npos) {
+    if (in_.size() - in_pos_ <= limits_.max_command_line + 1) return false;  // wait for more
+    in_pos_ = in_.size();
+    mode_ = Mode::kSkipLongLine;
+    error_reply(500, "5.5.6", "Line too long");
+    return true;
+  }
+  std::string_view line(in_.data() + in_pos_, newline - in_pos_);
+  in_pos_ = newline + 1;
+  line_progress_ = true;
+  // A bare CR stays in the line (and makes it a syntax error): it never splits
+  // one line into two commands.
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() > limits_.max_command_line) {
+    error_reply(500, "5.5.6", "Line too long");
+    return true;
+  }
+  handle(parse_command(line));
+  return true;
+}
+
+bool SmtpProtocol::process_data_input() {
+  const auto newline = in_.find('\n', in_pos_);
+  if (newline == std::string::npos) {
+    if (in_.size() - in_pos_ > limits_.max_text_line + 1) {  // + 1: see above
+      close_after_reply(500, "5.5.6", "Line too long in message data, closing connection");
+    }
+    return false;
+  }
+  std::string_view line(in_.data() + in_pos_, newline - in_pos_);
+  in_pos_ = newline + 1;
+  line_progress_ = true;
+  const bool crlf = !line.empty() && line.back() == '\r';
+  if (crlf) line.remove_suffix(1);
+  if (line.size() > limits_.max_text_line) {  // as sent: a stuffed dot counts
+    close_after_reply(500, "5.5.6", "Line too long in message data, closing connection");
+    return false;
+  }
+  // Only <CRLF>.<CRLF> ends the data (RFC 5321 4.1.1.4): a "." line with a
+  // bare LF on either side is data, or one message could carry a second one
+  // (SMTP smuggling). Bare LF line ends are kept as line ends (stored as CRLF).
+  const bool after_crlf = data_line_crlf_;
+  data_line_crlf_ = crlf;
+  if (line == ".") {
+    if (crlf && after_crlf) {
+      finish_data();
+      return false;  // the delivery goes out first
+    }
+  } else if (!line.empty() && line.front() == '.') {
+    line.remove_prefix(1);  // RFC 5321 4.5.2
+  }
+  if (message_too_big_) return true;  // keep reading to the end, then 552
+  if (message_.size() + line.size() + 2 > limits_.max_message_bytes) {
+    message_too_big_ = true;
+    std::string().swap(message_);
+    return true;
+  }
+  message_.append(line);
+  message_.append("\r\n");  // bare LF line ends are stored as CRLF
+  return true;
+}
+
+void SmtpProtocol::handle(const SmtpCommand& command) {
+  if (command.verb == SmtpVerb::kUnknown) {
+    return error_reply(500, "5.5.1", "Command unrecognized");
+  }
+  if (command.verb == SmtpVerb::kNotImplemented) {
+    return error_reply(502, "5.5.1", command.verb_text + " is not implemented");
+  }
+  if (command.error) {
+    return error_reply(command.error->code, command.error->enhanced, command.error->text);
+  }
+  switch (command.verb) {
+    case SmtpVerb::kHelo:
+      reset_transaction();
+      helo_ = command.argument;
+      esmtp_ = false;
+      return reply(250, "", limits_.hostname);
+    case SmtpVerb::kEhlo:
+      return handle_ehlo(command);
+    case SmtpVerb::kMail:
+      return handle_mail(command);
+    case SmtpVerb::kRcpt:
+      return handle_rcpt(command);
+    case SmtpVerb::kData:
+      return handle_data();
+    case SmtpVerb::kRset:
+      reset_transaction();
+      return reply(250, "2.0.0", "Ok");
+    case SmtpVerb::kNoop:
+      return reply(250, "2.0.0", "Ok");
+    case SmtpVerb::kQuit:
+      return close_after_reply(221, "2.0.0", "Bye");
+    case SmtpVerb::kVrfy:
+      return reply(252, "2.5.0", "Cannot VRFY user, but will accept mail for live mailboxes");
+    case SmtpVerb::kHelp:
+      return reply(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+    case SmtpVerb::kNotImplemented:
+    case SmtpVerb::kUnknown:
+      break;
+  }
+}
+
+void SmtpProtocol::handle_ehlo(const SmtpCommand& command) {
+  reset_transaction();
+  helo_ = command.argument;
+  esmtp_ = true;
+  out_ += "250-" + limits_.hostname + " greets " + command.argument + "\r\n";
+  out_ += "250-PIPELINING\r\n";
+  out_ += "250-8BITMIME\r\n";
+  out_ += "250-SMTPUTF8\r\n";
+  out_ += "250-SIZE " + std::to_string(limits_.max_message_bytes) + "\r\n";
+  out_ += "250 ENHANCEDSTATUSCODES\r\n";
+}
+
+void SmtpProtocol::handle_mail(const SmtpCommand& command) {
+  if (!helo_) return error_reply(503, "5.5.1", "Send EHLO or HELO first");
+  if (reverse_path_) return error_reply(503, "5.5.1", "Sender already given; RSET to start over");
+  if (command.size && *command.size > limits_.max_message_bytes) {
+    return reply(552, "5.3.4",
+                 "Message size exceeds fixed maximum message size of " +
+                     std::to_string(limits_.max_message_bytes) + " bytes");
+  }
+  reverse_path_ = command.address;
+  smtputf8_ = command.smtputf8;
+  reply(250, "2.1.0", "Ok");
+}
+
+void SmtpProtocol::handle_rcpt(const SmtpCommand& command) {
+  if (!reverse_path_) return error_reply(503, "5.5.1", "Need MAIL FROM before RCPT TO");
+  std::string address = ascii_lower(command.address);
+  if (std::find(recipients_.begin(), recipients_.end(), address) != recipients_.end()) {
+    return reply(250, "2.1.5", "Ok");  // the same mailbox twice gets the message once
+  }
+  if (recipients_.size() >= limits_.max_recipients) {
+    return reply(452, "4.5.3", "Too many recipients");
+  }
+  bool accepted = false;
+  try {
+    accepted = recipients_check_.accepts_recipient(address);
+  } catch (const std::exception&) {
+    return reply(451, "4.3.0", "Cannot check the recipient now, try again later");
+  }
+  if (!accepted) {
+    recipient_rejected_ = true;
+    return reply(550, "5.1.1", "<" + command.address + ">: no such mailbox here");
+  }
+  recipients_.push_back(std::move(address));
+  reply(250, "2.1.5", "Ok");
+}
+
+void SmtpProtocol::handle_data() {
+  if (!reverse_path_) return error_reply(503, "5.5.1", "Need MAIL FROM before DATA");
+  if (recipients_.empty()) {
+    // RFC 2920 3.1: after pipelined RCPTs that all failed, DATA gets 554.
+    if (recipient_rejected_) return reply(554, "5.5.1", "No valid recipients");
+    return error_reply(503, "5.5.1", "Need RCPT TO before DATA");
+  }
+  message_.clear();
+  message_too_big_ = false;
+  data_line_crlf_ = true;  // the DATA line itself ended the previous line
+  mode_ = Mode::kData;
+  reply(354, "", "End data with <CR><LF>.<CR><LF>");
+}
+
+void SmtpProtocol::finish_data() {
+  if (message_too_big_) {
+    mode_ = Mode::kCommand;
+    reset_transaction();
+    return reply(552, "5.3.4",
+                 "Message size exceeds fixed maximum message size of " +
+                     std::to_string(limits_.max_message_bytes) + " bytes");
+  }
+  auto raw = std::make_shared<std::string>();
+  raw->reserve(message_.size() + 256);
+  append_received_header(*raw);
+  raw->append(message_);
+  message_.clear();  // keeps its capacity for the next message (see reset_transaction)
+  delivery_.emplace(SmtpDelivery{SmtpEnvelope{helo_.value_or(""), esmtp_, std::move(*reverse_path_),
+                                              std::move(recipients_), smtputf8_},
+                                 std::move(raw)});
+  mode_ = Mode::kDelivering;
+}
+
+SmtpDelivery SmtpProtocol::take_delivery() {
+  SmtpDelivery delivery = std::move(*delivery_);
+  delivery_.reset();
+  return delivery;
+}
+
+void SmtpProtocol::delivered(std::error_code error) {
+  if (mode_ != Mode::kDelivering) return;
+  delivery_.reset();
+  mode_ = Mode::kCommand;
+  reset_transaction();
+  if (error) {
+    reply(451, "4.3.0", "Could not store the message, try again later");
+  } else {
+    reply(250, "2.0.0", "Ok: queued");
+  }
+}
+
+void SmtpProtocol::reply(int code, std::string_view enhanced, std::string_view text) {
+  char digits[4] = {static_cast<char>('0' + code / 100 % 10),
+                    static_cast<char>('0' + code / 10 % 10), static_cast<char>('0' + code % 10),
+                    ' '};
+  out_.append(digits, sizeof digits);
+  if (!enhanced.empty()) {
+    out_ += enhanced;
+    out_ += ' ';
+  }
+  out_ += text;
+  out_ += "\r\n";
+}
+
+// A reply to a bad command: too many of them and the session ends (RFC 5321
+// 4.3.2 allows 421 at any time), so a confused or hostile peer cannot loop.
+void SmtpProtocol::error_reply(int code, std::string_view enhanced, std::string_view text) {
+  reply(code, enhanced, text);
+  if (++errors_ >= limits_.max_errors) {
+    close_after_reply(421, "4.7.0", "Too many errors, closing connection");
+  }
+}
+
+void SmtpProtocol::close_after_reply(int code, std::string_view enhanced, std::string_view text) {
+  reply(code, enhanced, limits_.hostname + " " + std::string(text));
+  mode_ = Mode::kClosed;
+  std::string().swap(in_);  // nothing after this is read
+  in_pos_ = 0;
+}
+
+void SmtpProtocol::reset_transaction() {
+  reverse_path_.reset();
+  smtputf8_ = false;
+  recipients_.clear();
+  recipient_rejected_ = false;
+  // A connection sending message after message reuses the buffer instead of
+  // growing a new one by doubling each time; one past 1 MiB is given back.
+  if (message_.capacity() > (std::size_t{1} << 20)) std::string().swap(message_);
+  message_.clear();
+  message_too_big_ = false;
+}
+
+// RFC 5321 4.4 trace field; "for" only with one recipient (several would
+// disclose Bcc recipients to each other).
+void SmtpProtocol::append_received_header(std::string& raw) const {
+  const char* protocol = esmtp_ ? (smtputf8_ ? "UTF8SMTP" : "ESMTP") : "SMTP";
+  raw += "Received: from ";
+  raw += helo_.value_or("unknown");
+  raw += " ([";
+  raw += peer_;
+  raw += "])\r\n\tby ";
+  raw += limits_.hostname;
+  raw += " with ";
+  raw += protocol;
+  if (recipients_.size() == 1) {
+    raw += "\r\n\tfor <";
+    raw += recipients_.front();
+    raw += ">";
+  }
+  raw += "; ";
+  raw += date_();
+  raw += "\r\n";
+}
+
+}  // namespace tempmail::local::detail

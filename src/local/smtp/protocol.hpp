@@ -1,0 +1,157 @@
+// The SMTP server protocol (RFC 5321 with PIPELINING, SIZE, 8BITMIME,
+// SMTPUTF8, ENHANCEDSTATUSCODES) as a socket-free state machine: bytes in,
+// replies, deliveries and actions out. SmtpSession is its adapter to a socket;
+// tests and the fuzzer drive it directly.
+//
+//   SmtpProtocol protocol(limits, "127.0.0.1", recipients);
+//   protocol.greet();
+//   protocol.receive(bytes);
+//   while (protocol.advance() == SmtpAction::kDeliver) {
+//     SmtpDelivery delivery = protocol.take_delivery();  // store it, then:
+//     protocol.delivered({});                            // "250 2.0.0 Ok: queued"
+//   }
+//   write(protocol.output()); protocol.output().clear();
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "local/smtp/command.hpp"
+#include "local/smtp/smtp_server.hpp"
+
+namespace tempmail::local::detail {
+
+/// What the protocol asks of the server for each RCPT TO.
+class RecipientCheck {
+ public:
+  virtual ~RecipientCheck() = default;
+  /// True when `address` (lower-cased) accepts mail. May throw: the client
+  /// then gets 451 (try again later).
+  virtual bool accepts_recipient(std::string_view address) = 0;
+};
+
+/// The facts of the session a message came in (RFC 5321 3.3).
+struct SmtpEnvelope {
+  std::string helo;                     // the client's name from HELO/EHLO
+  bool esmtp = false;                   // EHLO rather than HELO
+  std::string mail_from;                // empty for the null reverse-path "<>"
+  std::vector<std::string> recipients;  // accepted, lower-cased, no duplicates
+  bool smtputf8 = false;
+};
+
+/// A complete message, accepted by the protocol and not yet answered.
+struct SmtpDelivery {
+  SmtpEnvelope envelope;
+  /// A Received header, then the text as sent, dot-unstuffed, CRLF line ends.
+  std::shared_ptr<std::string> raw;
+};
+
+/// What the adapter must do next, after advance().
+enum class SmtpAction {
+  kRead,     // write output(), then read more bytes and receive() them
+  kDeliver,  // write output(), take_delivery(), and call delivered() once it is stored
+  kClose,    // write output(), then close the connection
+};
+
+/// One SMTP session's protocol state. Not thread-safe: one owner drives it.
+class SmtpProtocol {
+ public:
+  /// `date` gives the Received header's RFC 5322 date-time (the clock, by
+  /// default; tests and the fuzzer fix it).
+  SmtpProtocol(const SmtpLimits& limits, std::string peer, RecipientCheck& recipients,
+               std::string (*date)() = nullptr);
+
+  /// The 220 greeting, or 421 when the server is shutting down (then kClose).
+  void greet(bool shutting_down = false);
+
+  /// Appends bytes from the client; advance() processes them.
+  void receive(std::string_view bytes);
+
+  /// Processes buffered input: every complete line, in order (pipelining),
+  /// until more input is needed, a delivery waits, or the session ends.
+  /// Buffered input stays bounded by the line limits.
+  SmtpAction advance();
+
+  /// Replies not yet written; the adapter writes and clears it.
+  std::string& output() { return out_; }
+
+  /// The message advance() returned kDeliver for (once).
+  SmtpDelivery take_delivery();
+  /// Answers the delivery: 250 without an error, 451 with one; the session
+  /// then goes on with the next command (call advance()).
+  void delivered(std::error_code error);
+
+  /// The server is stopping: between commands the session says 421 and
+  /// closes; a message in DATA or being delivered is finished first.
+  void request_stop() { stop_requested_ = true; }
+  /// No complete line for too long: 421 and kClose.
+  void time_out();
+
+  /// True between commands (not in DATA, not waiting for a delivery).
+  [[nodiscard]] bool between_commands() const {
+    return mode_ == Mode::kCommand || mode_ == Mode::kSkipLongLine;
+  }
+  /// True while a delivery is out (kDeliver until delivered()).
+  [[nodiscard]] bool delivering() const { return mode_ == Mode::kDelivering; }
+  /// Bytes received and not yet processed. After advance() returns kRead,
+  /// at most one partial line: no more than the longer line limit + 1 (its CR).
+  [[nodiscard]] std::size_t buffered() const { return in_.size() - in_pos_; }
+  /// True once since the last call when a whole line arrived: bytes alone are
+  /// not progress, so a client dripping one line for ever still times out.
+  [[nodiscard]] bool take_line_progress() {
+    const bool progress = line_progress_;
+    line_progress_ = false;
+    return progress;
+  }
+
+ private:
+  enum class Mode { kCommand, kSkipLongLine, kData, kDelivering, kClosed };
+
+  bool process_command_input();
+  bool process_data_input();
+  void handle(const SmtpCommand& command);
+  void handle_ehlo(const SmtpCommand& command);
+  void handle_mail(const SmtpCommand& command);
+  void handle_rcpt(const SmtpCommand& command);
+  void handle_data();
+  void finish_data();
+
+  void reply(int code, std::string_view enhanced, std::string_view text);
+  void error_reply(int code, std::string_view enhanced, std::string_view text);
+  void close_after_reply(int code, std::string_view enhanced, std::string_view text);
+  void reset_transaction();
+  void append_received_header(std::string& raw) const;
+
+  const SmtpLimits& limits_;
+  const std::string peer_;  // "127.0.0.1", for the Received header
+  RecipientCheck& recipients_check_;
+  std::string (*const date_)();
+
+  Mode mode_ = Mode::kCommand;
+  std::string in_;  // received, not yet processed from in_pos_ on
+  std::size_t in_pos_ = 0;
+  std::string out_;
+  bool line_progress_ = true;
+  bool stop_requested_ = false;
+  std::size_t errors_ = 0;
+
+  std::optional<std::string> helo_;
+  bool esmtp_ = false;
+
+  // The mail transaction (RFC 5321 3.3): MAIL, RCPT..., DATA.
+  std::optional<std::string> reverse_path_;
+  bool smtputf8_ = false;
+  std::vector<std::string> recipients_;
+  bool recipient_rejected_ = false;
+  std::string message_;
+  bool message_too_big_ = false;
+  bool data_line_crlf_ = true;  // the last DATA line ended in CRLF, not a bare LF
+  std::optional<SmtpDelivery> delivery_;
+};
+
+}  // namespace tempmail::local::detail
