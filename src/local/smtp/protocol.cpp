@@ -11,6 +11,8 @@
 #include <ctime>
 #include <utility>
 
+#include "local/smtp/sasl.hpp"
+
 namespace tempmail::local::detail {
 namespace {
 
@@ -38,15 +40,19 @@ std::string rfc5322_now() {
 }
 
 constexpr std::string_view kShuttingDown = "Service shutting down, try again later";
+// The LOGIN mechanism's challenges, base64 of "Username:" and "Password:".
+constexpr std::string_view kLoginUser = "VXNlcm5hbWU6";
+constexpr std::string_view kLoginPassword = "UGFzc3dvcmQ6";
 
 }  // namespace
 
 SmtpProtocol::SmtpProtocol(const SmtpLimits& limits, std::string peer, RecipientCheck& recipients,
-                           std::string (*date)())
+                           std::string (*date)(), SmtpAuthenticator* authenticator)
     : limits_(limits),
       peer_(std::move(peer)),
       recipients_check_(recipients),
-      date_(date != nullptr ? date : rfc5322_now) {}
+      date_(date != nullptr ? date : rfc5322_now),
+      authenticator_(authenticator) {}
 
 void SmtpProtocol::greet(bool shutting_down) {
   if (shutting_down) return close_after_reply(421, "4.3.2", kShuttingDown);
@@ -111,10 +117,15 @@ bool SmtpProtocol::process_command_input() {
   // one line into two commands.
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.size() > limits_.max_command_line) {
+    if (mode_ == Mode::kAuth) mode_ = Mode::kCommand;  // the exchange ends with the error
     error_reply(500, "5.5.6", "Line too long");
     return true;
   }
-  handle(parse_command(line));
+  if (mode_ == Mode::kAuth) {
+    handle_auth_response(line);
+  } else {
+    handle(parse_command(line));
+  }
   return true;
 }
 
@@ -193,7 +204,10 @@ void SmtpProtocol::handle(const SmtpCommand& command) {
     case SmtpVerb::kVrfy:
       return reply(252, "2.5.0", "Cannot VRFY user, but will accept mail for live mailboxes");
     case SmtpVerb::kHelp:
-      return reply(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+      return reply(214, "2.0.0",
+                   "Commands: EHLO HELO AUTH MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+    case SmtpVerb::kAuth:
+      return handle_auth(command);
     case SmtpVerb::kNotImplemented:
     case SmtpVerb::kUnknown:
       break;
@@ -209,6 +223,7 @@ void SmtpProtocol::handle_ehlo(const SmtpCommand& command) {
   out_ += "250-8BITMIME\r\n";
   out_ += "250-SMTPUTF8\r\n";
   out_ += "250-SIZE " + std::to_string(limits_.max_message_bytes) + "\r\n";
+  out_ += "250-AUTH PLAIN LOGIN\r\n";
   out_ += "250 ENHANCEDSTATUSCODES\r\n";
 }
 
@@ -276,7 +291,7 @@ void SmtpProtocol::finish_data() {
   raw->append(message_);
   message_.clear();  // keeps its capacity for the next message (see reset_transaction)
   delivery_.emplace(SmtpDelivery{SmtpEnvelope{helo_.value_or(""), esmtp_, std::move(*reverse_path_),
-                                              std::move(recipients_), smtputf8_},
+                                              std::move(recipients_), smtputf8_, auth_user_},
                                  std::move(raw)});
   mode_ = Mode::kDelivering;
 }
@@ -312,6 +327,68 @@ void SmtpProtocol::reply(int code, std::string_view enhanced, std::string_view t
   out_ += "\r\n";
 }
 
+// AUTH (RFC 4954 4): PLAIN (RFC 4616) and LOGIN, with or without an initial
+// response; a "334" challenge asks for each missing piece.
+void SmtpProtocol::handle_auth(const SmtpCommand& command) {
+  if (!helo_) return error_reply(503, "5.5.1", "Send EHLO first");
+  if (auth_user_) return error_reply(503, "5.5.1", "Already authenticated");
+  if (reverse_path_) {
+    return error_reply(503, "5.5.1", "AUTH is not permitted during a mail transaction");
+  }
+  if (command.argument == "PLAIN") {
+    auth_step_ = AuthStep::kPlain;
+  } else if (command.argument == "LOGIN") {
+    auth_step_ = AuthStep::kLoginUser;
+  } else {
+    return error_reply(504, "5.5.4",
+                       "Unrecognized authentication type (PLAIN and LOGIN are offered)");
+  }
+  mode_ = Mode::kAuth;
+  if (command.initial_response) return handle_auth_response(*command.initial_response);
+  challenge(auth_step_, auth_step_ == AuthStep::kPlain ? "" : kLoginUser);
+}
+
+void SmtpProtocol::challenge(AuthStep step, std::string_view text) {
+  auth_step_ = step;
+  mode_ = Mode::kAuth;
+  reply(334, "", text);
+}
+
+// One client response in the exchange: "*" cancels, "=" is an empty one
+// (RFC 4954 4), anything else must be base64.
+void SmtpProtocol::handle_auth_response(std::string_view line) {
+  mode_ = Mode::kCommand;  // until a further challenge says otherwise
+  const std::string user = std::exchange(auth_login_user_, std::string());
+  if (line == "*") return error_reply(501, "5.7.0", "Authentication cancelled");
+  const std::optional<std::string> decoded =
+      line == "=" ? std::optional<std::string>(std::string()) : decode_base64(line);
+  if (!decoded) return error_reply(501, "5.5.2", "Cannot decode the response as base64");
+  switch (auth_step_) {
+    case AuthStep::kPlain: {
+      const auto credentials = parse_plain(*decoded);
+      if (!credentials) {
+        return error_reply(501, "5.5.2",
+                           "A PLAIN response is authzid NUL user NUL password, in base64");
+      }
+      return finish_auth(credentials->authcid, credentials->password);
+    }
+    case AuthStep::kLoginUser:
+      if (decoded->empty()) return error_reply(501, "5.5.2", "Empty user name");
+      auth_login_user_ = *decoded;
+      return challenge(AuthStep::kLoginPassword, kLoginPassword);
+    case AuthStep::kLoginPassword:
+      return finish_auth(user, *decoded);
+  }
+}
+
+void SmtpProtocol::finish_auth(std::string_view user, std::string_view password) {
+  if (authenticator_ != nullptr && !authenticator_->accepts(user, password)) {
+    return error_reply(535, "5.7.8", "Authentication credentials invalid");
+  }
+  auth_user_ = std::string(user);
+  reply(235, "2.7.0", "Authentication successful");
+}
+
 // A reply to a bad command: too many of them and the session ends (RFC 5321
 // 4.3.2 allows 421 at any time), so a confused or hostile peer cannot loop.
 void SmtpProtocol::error_reply(int code, std::string_view enhanced, std::string_view text) {
@@ -343,7 +420,12 @@ void SmtpProtocol::reset_transaction() {
 // RFC 5321 4.4 trace field; "for" only with one recipient (several would
 // disclose Bcc recipients to each other).
 void SmtpProtocol::append_received_header(std::string& raw) const {
-  const char* protocol = esmtp_ ? (smtputf8_ ? "UTF8SMTP" : "ESMTP") : "SMTP";
+  // RFC 3848 / RFC 6531: "A" for an authenticated session.
+  const char* protocol = !esmtp_                   ? "SMTP"
+                         : smtputf8_ && auth_user_ ? "UTF8SMTPA"
+                         : smtputf8_               ? "UTF8SMTP"
+                         : auth_user_              ? "ESMTPA"
+                                                   : "ESMTP";
   raw += "Received: from ";
   raw += helo_.value_or("unknown");
   raw += " ([";

@@ -1,6 +1,6 @@
 // The SMTP server protocol (RFC 5321 with PIPELINING, SIZE, 8BITMIME,
-// SMTPUTF8, ENHANCEDSTATUSCODES) as a socket-free state machine: bytes in,
-// replies, deliveries and actions out. SmtpSession is its adapter to a socket;
+// SMTPUTF8, ENHANCEDSTATUSCODES, AUTH PLAIN/LOGIN) as a socket-free state
+// machine: bytes in, replies, deliveries and actions out. SmtpSession is its adapter to a socket;
 // tests and the fuzzer drive it directly.
 //
 //   SmtpProtocol protocol(limits, "127.0.0.1", recipients);
@@ -35,6 +35,21 @@ class RecipientCheck {
   virtual bool accepts_recipient(std::string_view address) = 0;
 };
 
+/// Decides on the user name and password of an AUTH exchange. Without one,
+/// the protocol accepts any (the default: an application configured with
+/// credentials for its real relay sends here unchanged).
+// Next (issue 12): configured credentials say 535 5.7.8 to a wrong pair and,
+// knowing passwords, offer CRAM-MD5 (a password_of(user) here); "AUTH
+// required" and "TLS required" become options answering MAIL with 530 5.7.0;
+// STARTTLS becomes an action kStartTls after its 220, and a tls_started()
+// that resets the session to the greeting state and drops every byte
+// received after the STARTTLS line (RFC 3207 4.2).
+class SmtpAuthenticator {
+ public:
+  virtual ~SmtpAuthenticator() = default;
+  virtual bool accepts(std::string_view user, std::string_view password) = 0;
+};
+
 /// The facts of the session a message came in (RFC 5321 3.3).
 struct SmtpEnvelope {
   std::string helo;                     // the client's name from HELO/EHLO
@@ -42,6 +57,8 @@ struct SmtpEnvelope {
   std::string mail_from;                // empty for the null reverse-path "<>"
   std::vector<std::string> recipients;  // accepted, lower-cased, no duplicates
   bool smtputf8 = false;
+  /// The user name of a successful AUTH (never the password), else nullopt.
+  std::optional<std::string> auth_user;
 };
 
 /// A complete message, accepted by the protocol and not yet answered.
@@ -64,7 +81,7 @@ class SmtpProtocol {
   /// `date` gives the Received header's RFC 5322 date-time (the clock, by
   /// default; tests and the fuzzer fix it).
   SmtpProtocol(const SmtpLimits& limits, std::string peer, RecipientCheck& recipients,
-               std::string (*date)() = nullptr);
+               std::string (*date)() = nullptr, SmtpAuthenticator* authenticator = nullptr);
 
   /// The 220 greeting, or 421 when the server is shutting down (then kClose).
   void greet(bool shutting_down = false);
@@ -92,10 +109,13 @@ class SmtpProtocol {
   /// No complete line for too long: 421 and kClose.
   void time_out();
 
-  /// True between commands (not in DATA, not waiting for a delivery).
+  /// True between commands (not in DATA, not waiting for a delivery; an
+  /// AUTH exchange counts as between commands).
   [[nodiscard]] bool between_commands() const {
-    return mode_ == Mode::kCommand || mode_ == Mode::kSkipLongLine;
+    return mode_ == Mode::kCommand || mode_ == Mode::kSkipLongLine || mode_ == Mode::kAuth;
   }
+  /// The user name of a successful AUTH in this session.
+  [[nodiscard]] const std::optional<std::string>& auth_user() const { return auth_user_; }
   /// True while a delivery is out (kDeliver until delivered()).
   [[nodiscard]] bool delivering() const { return mode_ == Mode::kDelivering; }
   /// Bytes received and not yet processed. After advance() returns kRead,
@@ -110,7 +130,9 @@ class SmtpProtocol {
   }
 
  private:
-  enum class Mode { kCommand, kSkipLongLine, kData, kDelivering, kClosed };
+  enum class Mode { kCommand, kSkipLongLine, kAuth, kData, kDelivering, kClosed };
+  // Where an AUTH exchange is (RFC 4954 4): what the next client line answers.
+  enum class AuthStep { kPlain, kLoginUser, kLoginPassword };
 
   bool process_command_input();
   bool process_data_input();
@@ -119,6 +141,10 @@ class SmtpProtocol {
   void handle_mail(const SmtpCommand& command);
   void handle_rcpt(const SmtpCommand& command);
   void handle_data();
+  void handle_auth(const SmtpCommand& command);
+  void handle_auth_response(std::string_view line);
+  void finish_auth(std::string_view user, std::string_view password);
+  void challenge(AuthStep step, std::string_view text);
   void finish_data();
 
   void reply(int code, std::string_view enhanced, std::string_view text);
@@ -131,6 +157,7 @@ class SmtpProtocol {
   const std::string peer_;  // "127.0.0.1", for the Received header
   RecipientCheck& recipients_check_;
   std::string (*const date_)();
+  SmtpAuthenticator* const authenticator_;  // nullptr: any credentials
 
   Mode mode_ = Mode::kCommand;
   std::string in_;  // received, not yet processed from in_pos_ on
@@ -142,6 +169,9 @@ class SmtpProtocol {
 
   std::optional<std::string> helo_;
   bool esmtp_ = false;
+  std::optional<std::string> auth_user_;  // after a successful AUTH
+  AuthStep auth_step_ = AuthStep::kPlain;
+  std::string auth_login_user_;  // LOGIN: the user name, until the password comes
 
   // The mail transaction (RFC 5321 3.3): MAIL, RCPT..., DATA.
   std::optional<std::string> reverse_path_;

@@ -37,6 +37,7 @@ using namespace std::chrono_literals;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using Clock = std::chrono::steady_clock;
 
@@ -254,9 +255,10 @@ TEST_F(SmtpServerTest, GreetsAndAdvertisesExtensionsOnEhlo) {
   start({.hostname = "mx.test", .max_message_bytes = 12345});
   RawClient client(port());
   EXPECT_EQ(client.reply(), "220 mx.test ESMTP tempmail ready\r\n");
-  EXPECT_EQ(client.command("EHLO client.test"),
-            "250-mx.test greets client.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
-            "250-SMTPUTF8\r\n250-SIZE 12345\r\n250 ENHANCEDSTATUSCODES\r\n");
+  EXPECT_EQ(
+      client.command("EHLO client.test"),
+      "250-mx.test greets client.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+      "250-SMTPUTF8\r\n250-SIZE 12345\r\n250-AUTH PLAIN LOGIN\r\n250 ENHANCEDSTATUSCODES\r\n");
   EXPECT_THAT(client.command("HELO client.test"), StartsWith("250 mx.test"));
   EXPECT_THAT(client.command("NOOP"), StartsWith("250 2.0.0"));
   EXPECT_THAT(client.command("VRFY box"), StartsWith("252 2.5.0"));
@@ -793,6 +795,72 @@ TEST_F(SmtpServerTest, SmtplibGetsRefusedRecipientsAndTheOthersGetTheMessage) {
   const Delivery delivery = sink_.deliveries().at(0);
   EXPECT_THAT(delivery.recipients, ElementsAre("box@example.com", "third@example.com"));
   EXPECT_EQ(tempmail::detail::parse_message(delivery.raw).subject, "Gr\u00fc\u00dfe from smtplib");
+}
+
+// --- AUTH with real clients: any user name and password is accepted ----------------
+
+TEST_F(SmtpServerTest, SmtplibLogsInWithWhatItPicksAndDelivers) {
+  start();
+  const auto answer =
+      run_smtp_client({"send", "--port", std::to_string(port()), "--sender", "app@b.test", "--to",
+                       "box@example.com", "--user", "app", "--password", "any-password"});
+  EXPECT_EQ(answer.at("login").as_array().at(0).as_int64(), 235) << boost::json::serialize(answer);
+  ASSERT_TRUE(sink_.wait_for_deliveries(1));
+  EXPECT_THAT(sink_.deliveries().at(0).raw, HasSubstr("with ESMTPA"));
+  EXPECT_THAT(sink_.deliveries().at(0).raw, Not(HasSubstr("any-password")));
+}
+
+TEST_F(SmtpServerTest, SmtplibLogsInWithEachMechanism) {
+  start();
+  for (const std::string mechanism : {"PLAIN", "LOGIN"}) {
+    const auto answer = run_smtp_client({"send", "--port", std::to_string(port()), "--sender",
+                                         "app@b.test", "--to", "box@example.com", "--user", "app",
+                                         "--password", "s3cret", "--mechanism", mechanism});
+    EXPECT_EQ(answer.at("login").as_array().at(0).as_int64(), 235) << mechanism;
+  }
+  ASSERT_TRUE(sink_.wait_for_deliveries(2));
+}
+
+TEST_F(SmtpServerTest, SwaksAuthenticatesWithPlainAndLogin) {
+  start();
+  for (const std::string mechanism : {"PLAIN", "LOGIN"}) {
+    const auto result = test::run_process(
+        {"swaks", "--server", "127.0.0.1:" + std::to_string(port()), "--to", "box@example.com",
+         "--from", "app@b.test", "--auth", mechanism, "--auth-user", "app", "--auth-password",
+         "s3cret", "--header", "Subject: swaks " + mechanism},
+        {.timeout = 60s});
+    ASSERT_TRUE(result.ok()) << result.describe();
+    EXPECT_THAT(result.out, HasSubstr("235 2.7.0 Authentication successful")) << mechanism;
+  }
+  ASSERT_TRUE(sink_.wait_for_deliveries(2));
+  for (const auto& delivery : sink_.deliveries()) {
+    EXPECT_THAT(delivery.raw, HasSubstr("with ESMTPA"));
+  }
+}
+
+TEST_F(SmtpServerTest, CurlAuthenticatesWithUserAndPassword) {
+  start();
+  const TempFile message("curl.eml", "Subject: from curl\r\n\r\nhello\r\n");
+  // curl's own choice, then PLAIN with an initial response (--sasl-ir).
+  const std::vector<std::vector<std::string>> variants = {
+      {}, {"--login-options", "AUTH=PLAIN", "--sasl-ir"}, {"--login-options", "AUTH=LOGIN"}};
+  for (const auto& extra : variants) {
+    std::vector<std::string> argv = {"curl",          "--silent",
+                                     "--show-error",  "--verbose",
+                                     "--url",         "smtp://127.0.0.1:" + std::to_string(port()),
+                                     "--mail-from",   "app@b.test",
+                                     "--mail-rcpt",   "box@example.com",
+                                     "--upload-file", message.path(),
+                                     "--user",        "app:s3cret"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const auto result = test::run_process(argv, {.timeout = 60s});
+    ASSERT_TRUE(result.ok()) << result.describe();
+    EXPECT_THAT(result.err, HasSubstr("235 2.7.0")) << result.describe();
+  }
+  ASSERT_TRUE(sink_.wait_for_deliveries(3));
+  for (const auto& delivery : sink_.deliveries()) {
+    EXPECT_THAT(delivery.raw, AllOf(HasSubstr("with ESMTPA"), HasSubstr("from curl")));
+  }
 }
 
 TEST_F(SmtpServerTest, ManyConcurrentSmtplibSessionsAreAllDelivered) {

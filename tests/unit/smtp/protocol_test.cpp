@@ -116,7 +116,7 @@ TEST(SmtpProtocol, AdvertisesItsExtensionsOnEhlo) {
   Conversation c({.hostname = "mx.test", .max_message_bytes = 1000});
   EXPECT_EQ(c.send("EHLO client.test\r\n"),
             "250-mx.test greets client.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
-            "250-SMTPUTF8\r\n250-SIZE 1000\r\n250 ENHANCEDSTATUSCODES\r\n");
+            "250-SMTPUTF8\r\n250-SIZE 1000\r\n250-AUTH PLAIN LOGIN\r\n250 ENHANCEDSTATUSCODES\r\n");
 }
 
 TEST(SmtpProtocol, AnswersHeloWithTheHostname) {
@@ -428,6 +428,129 @@ TEST(SmtpProtocol, CountsAStuffedDotInTheDataLineLimit) {
   c.start_data();
   EXPECT_THAT(c.send("." + std::string(10, 'x') + "\r\n"), StartsWith("500 5.5.6"));
   EXPECT_EQ(c.action(), SmtpAction::kClose);
+}
+
+// --- AUTH (RFC 4954), any user name and password by default --------------------------
+
+TEST(SmtpProtocol, AcceptsAuthPlainWithAnInitialResponseAndRemembersTheUser) {
+  Conversation c({.hostname = "mx.test"});
+  c.greet_and_ehlo();
+  EXPECT_EQ(c.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n"), "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(c.protocol().auth_user(), "app");
+  c.start_data();
+  c.send("x\r\n.\r\n");
+  ASSERT_EQ(c.deliveries().size(), 1u);
+  EXPECT_EQ(c.deliveries()[0].envelope.auth_user, "app");
+  EXPECT_THAT(*c.deliveries()[0].raw, HasSubstr("with ESMTPA\r\n"));  // RFC 3848
+  EXPECT_THAT(*c.deliveries()[0].raw, Not(HasSubstr("secret")));
+}
+
+TEST(SmtpProtocol, AsksForThePlainResponseWithAnEmpty334) {
+  Conversation c;
+  c.greet_and_ehlo();
+  EXPECT_EQ(c.send("AUTH PLAIN\r\n"), "334 \r\n");
+  EXPECT_EQ(c.send("YWRtaW4AYXBwAHNlY3JldA==\r\n"), "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(c.protocol().auth_user(), "app");  // the authentication identity, not authzid
+}
+
+TEST(SmtpProtocol, AsksForTheLoginUserAndPasswordWith334Challenges) {
+  Conversation c;
+  c.greet_and_ehlo();
+  EXPECT_EQ(c.send("AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");  // "Username:"
+  EXPECT_EQ(c.send("YXBw\r\n"), "334 UGFzc3dvcmQ6\r\n");        // "Password:"
+  EXPECT_EQ(c.send("c2VjcmV0\r\n"), "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(c.protocol().auth_user(), "app");
+}
+
+TEST(SmtpProtocol, TakesTheLoginUserAsAnInitialResponse) {
+  Conversation c;
+  c.greet_and_ehlo();
+  EXPECT_EQ(c.send("AUTH LOGIN YXBw\r\n"), "334 UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(c.send("c2VjcmV0\r\n"), "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(SmtpProtocol, AcceptsAnEmptyLoginPasswordGivenAsEquals) {
+  Conversation c;
+  c.greet_and_ehlo();
+  c.send("AUTH LOGIN YXBw\r\n");
+  EXPECT_THAT(c.send("=\r\n"), StartsWith("235 "));
+}
+
+TEST(SmtpProtocol, Answers501WhenTheClientCancelsWithAStar) {
+  Conversation c;
+  c.greet_and_ehlo();
+  c.send("AUTH LOGIN\r\n");
+  c.send("YXBw\r\n");
+  EXPECT_EQ(c.send("*\r\n"), "501 5.7.0 Authentication cancelled\r\n");
+  EXPECT_EQ(c.protocol().auth_user(), std::nullopt);
+  EXPECT_THAT(c.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n"), StartsWith("235 "));  // may try again
+}
+
+TEST(SmtpProtocol, Answers501ToAResponseThatIsNotBase64) {
+  Conversation c;
+  c.greet_and_ehlo();
+  EXPECT_THAT(c.send("AUTH PLAIN AGFwcABzZWNyZXQ\r\n"), StartsWith("501 5.5.2"));  // no padding
+  c.send("AUTH LOGIN\r\n");
+  EXPECT_THAT(c.send("YX!w\r\n"), StartsWith("501 5.5.2"));
+  EXPECT_THAT(c.send("NOOP\r\n"), StartsWith("250 2.0.0"));  // the exchange is over
+}
+
+TEST(SmtpProtocol, Answers501ToAPlainResponseWithoutUserAndPassword) {
+  Conversation c;
+  c.greet_and_ehlo();
+  EXPECT_THAT(c.send("AUTH PLAIN YXBwAHNlY3JldA==\r\n"), StartsWith("501 5.5.2"));  // one NUL
+  EXPECT_THAT(c.send("AUTH PLAIN AGFwcAA=\r\n"), StartsWith("501 5.5.2"));          // no password
+}
+
+TEST(SmtpProtocol, AllowsAuthOnlyOncePerSession) {
+  Conversation c;
+  c.greet_and_ehlo();
+  c.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n");
+  EXPECT_EQ(c.send("AUTH LOGIN\r\n"), "503 5.5.1 Already authenticated\r\n");
+  c.send("EHLO again.test\r\n");
+  EXPECT_THAT(c.send("AUTH LOGIN\r\n"), StartsWith("503 5.5.1"));
+  EXPECT_EQ(c.protocol().auth_user(), "app");
+}
+
+TEST(SmtpProtocol, RefusesAuthBeforeEhloAndDuringAMailTransaction) {
+  Conversation c;
+  EXPECT_THAT(c.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n"), StartsWith("503 5.5.1"));
+  c.greet_and_ehlo();
+  c.send("MAIL FROM:<a@b.test>\r\n");
+  EXPECT_THAT(c.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n"), StartsWith("503 5.5.1"));
+}
+
+TEST(SmtpProtocol, Answers504ToAnUnofferedMechanism) {
+  Conversation c;
+  c.greet_and_ehlo();
+  EXPECT_THAT(c.send("AUTH CRAM-MD5\r\n"), StartsWith("504 5.5.4"));
+}
+
+TEST(SmtpProtocol, LeavesSessionsThatNeverAuthenticateAsTheyWere) {
+  Conversation c;
+  c.greet_and_ehlo();
+  c.start_data();
+  c.send("x\r\n.\r\n");
+  ASSERT_EQ(c.deliveries().size(), 1u);
+  EXPECT_EQ(c.deliveries()[0].envelope.auth_user, std::nullopt);
+  EXPECT_THAT(*c.deliveries()[0].raw, HasSubstr("with ESMTP\r\n"));
+}
+
+class RefuseAll : public SmtpAuthenticator {
+ public:
+  bool accepts(std::string_view, std::string_view) override { return false; }
+};
+
+TEST(SmtpProtocol, Answers535WhenTheAuthenticatorRefusesAndLetsTheClientTryAgain) {
+  SmtpLimits limits;
+  FakeRecipients recipients;
+  RefuseAll refuse;
+  SmtpProtocol protocol(limits, "192.0.2.7", recipients, fixed_date, &refuse);
+  protocol.receive("EHLO a.test\r\nAUTH PLAIN AGFwcABzZWNyZXQ=\r\nAUTH LOGIN\r\n");
+  EXPECT_EQ(protocol.advance(), SmtpAction::kRead);
+  EXPECT_THAT(protocol.output(), HasSubstr("535 5.7.8 Authentication credentials invalid\r\n"
+                                           "334 VXNlcm5hbWU6\r\n"));
+  EXPECT_EQ(protocol.auth_user(), std::nullopt);
 }
 
 // --- progress, timeout and stop ------------------------------------------------------
