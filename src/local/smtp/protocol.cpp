@@ -154,7 +154,7 @@ bool SmtpProtocol::process_data_input() {
   if (line == ".") {
     if (crlf && after_crlf) {
       finish_data();
-      return false;  // the delivery goes out first
+      return true;  // advance() stops while the delivery is out, or goes on after a 552
     }
   } else if (!line.empty() && line.front() == '.') {
     line.remove_prefix(1);  // RFC 5321 4.5.2

@@ -362,6 +362,16 @@ TEST(SmtpProtocol, RejectsDataOverTheLimitWith552AfterTheDotAndStaysUsable) {
   EXPECT_THAT(c.send("MAIL FROM:<a@b.test>\r\n"), StartsWith("250 2.1.0"));
 }
 
+// Found by fuzz_smtp_protocol: the commands after the 552 waited for more input.
+TEST(SmtpProtocol, AnswersCommandsPipelinedAfterAnOversizedMessage) {
+  Conversation c({.max_message_bytes = 10});
+  c.greet_and_ehlo();
+  c.start_data();
+  EXPECT_EQ(c.send(std::string(20, 'a') + "\r\n.\r\nNOOP\r\n"),
+            "552 5.3.4 Message size exceeds fixed maximum message size of 10 bytes\r\n"
+            "250 2.0.0 Ok\r\n");
+}
+
 TEST(SmtpProtocol, ClosesOnAnOverlongDataLineWithoutKeepingIt) {
   Conversation c({.max_text_line = 100});
   c.greet_and_ehlo();
