@@ -6,8 +6,13 @@
 // buffered input stays within the line limits; every delivery is within the
 // size and recipient limits, with CRLF line ends only; an AUTH exchange
 // (PLAIN, LOGIN, base64, "*", "=") leaves a user name only after a 235.
+// STARTTLS is offered: it drops whatever was buffered after it (so from there
+// on the transcript depends on the cuts, as RFC 3207 wants, and is compared
+// only up to its 220); the session then goes on as over TLS, checked as above.
+// The first byte also sets "TLS required" and "AUTH required".
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -63,10 +68,16 @@ void check_replies(std::string_view out) {
   }
 }
 
-Transcript run(std::string_view input, std::uint8_t cut) {
+Transcript run(std::string_view input, std::uint8_t cut, std::uint8_t flags) {
   Recipients recipients;
-  SmtpProtocol protocol(kLimits, "192.0.2.1", recipients, fixed_date);
+  SmtpProtocol protocol(kLimits, "192.0.2.1", recipients,
+                        {.date = fixed_date,
+                         .offer_starttls = true,
+                         .require_tls = (flags & 0x40) != 0,
+                         .require_auth = (flags & 0x80) != 0});
   Transcript transcript;
+  std::optional<Transcript> before_tls;
+  std::string replies_since_tls;  // for the 235 check: TLS forgets the AUTH
   protocol.greet();
   std::size_t delivered = 0;
   std::size_t at = 0;
@@ -86,6 +97,9 @@ Transcript run(std::string_view input, std::uint8_t cut) {
       std::string record;
       for (const auto& address : to) record += address + ",";
       TEMPMAIL_FUZZ_CHECK(delivery.envelope.auth_user == protocol.auth_user());
+      TEMPMAIL_FUZZ_CHECK(delivery.envelope.tls == protocol.tls());
+      TEMPMAIL_FUZZ_CHECK((flags & 0x40) == 0 || delivery.envelope.tls);
+      TEMPMAIL_FUZZ_CHECK((flags & 0x80) == 0 || delivery.envelope.auth_user);
       transcript.deliveries.push_back(record + "|" + delivery.envelope.mail_from + "|" +
                                       delivery.envelope.auth_user.value_or("-") + "|" + raw);
       // Every third delivery fails, so 451 and the session after it are covered.
@@ -95,11 +109,19 @@ Transcript run(std::string_view input, std::uint8_t cut) {
     }
     check_replies(protocol.output());
     transcript.replies += protocol.output();
+    replies_since_tls += protocol.output();
     // A reply line starts after "\n" (the greeting comes first): 235 only for success.
     TEMPMAIL_FUZZ_CHECK(protocol.auth_user().has_value() ==
-                        (transcript.replies.find("\n235 ") != std::string::npos));
+                        (("\n" + replies_since_tls).find("\n235 ") != std::string::npos));
     protocol.output().clear();
     if (action == SmtpAction::kClose) break;
+    if (action == SmtpAction::kStartTls) {
+      TEMPMAIL_FUZZ_CHECK(protocol.buffered() == 0);  // nothing sent in clear survives
+      TEMPMAIL_FUZZ_CHECK(transcript.replies.ends_with("\r\n220 2.0.0 Ready to start TLS\r\n"));
+      if (!before_tls) before_tls = transcript;
+      protocol.tls_started();
+      replies_since_tls.clear();
+    }
     TEMPMAIL_FUZZ_CHECK(protocol.buffered() <=
                         std::max(kLimits.max_command_line, kLimits.max_text_line) + 1);
     if (at == input.size()) break;
@@ -110,7 +132,7 @@ Transcript run(std::string_view input, std::uint8_t cut) {
     protocol.receive(input.substr(at, n));
     at += n;
   }
-  return transcript;
+  return before_tls.value_or(transcript);
 }
 
 }  // namespace
@@ -118,8 +140,8 @@ Transcript run(std::string_view input, std::uint8_t cut) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const Transcript whole = run(input, 0);
-  const Transcript cut = run(input, data[0] == 0 ? 1 : data[0]);
+  const Transcript whole = run(input, 0, data[0]);
+  const Transcript cut = run(input, data[0] == 0 ? 1 : data[0], data[0]);
   TEMPMAIL_FUZZ_CHECK(whole == cut);
   return 0;
 }

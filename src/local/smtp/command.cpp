@@ -259,7 +259,7 @@ SmtpCommand parse_auth(SmtpCommand command, std::string_view rest) {
   return command;
 }
 
-constexpr std::array<std::pair<std::string_view, SmtpVerb>, 11> kVerbs{{
+constexpr std::array<std::pair<std::string_view, SmtpVerb>, 12> kVerbs{{
     {"HELO", SmtpVerb::kHelo},
     {"EHLO", SmtpVerb::kEhlo},
     {"MAIL", SmtpVerb::kMail},
@@ -271,10 +271,11 @@ constexpr std::array<std::pair<std::string_view, SmtpVerb>, 11> kVerbs{{
     {"VRFY", SmtpVerb::kVrfy},
     {"HELP", SmtpVerb::kHelp},
     {"AUTH", SmtpVerb::kAuth},
+    {"STARTTLS", SmtpVerb::kStartTls},
 }};
 
-constexpr std::array<std::string_view, 10> kNotImplemented{
-    "EXPN", "TURN", "ETRN", "ATRN", "STARTTLS", "BDAT", "SEND", "SOML", "SAML", "XCLIENT"};
+constexpr std::array<std::string_view, 9> kNotImplemented{"EXPN", "TURN", "ETRN", "ATRN",   "BDAT",
+                                                          "SEND", "SOML", "SAML", "XCLIENT"};
 
 }  // namespace
 
@@ -325,6 +326,7 @@ SmtpCommand parse_command(std::string_view line) {
     case SmtpVerb::kData:
     case SmtpVerb::kRset:
     case SmtpVerb::kQuit:
+    case SmtpVerb::kStartTls:
       if (!trim(rest).empty()) {
         return failed(std::move(command),
                       error(501, "5.5.4", command.verb_text + " takes no argument"));

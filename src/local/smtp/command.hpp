@@ -22,7 +22,8 @@ enum class SmtpVerb {
   kVrfy,
   kHelp,
   kAuth,            // RFC 4954
-  kNotImplemented,  // a real SMTP verb this server does not offer (EXPN, STARTTLS...): 502
+  kStartTls,        // RFC 3207
+  kNotImplemented,  // a real SMTP verb this server does not offer (EXPN, BDAT...): 502
   kUnknown,         // not an SMTP verb at all: 500
 };
 

@@ -47,12 +47,13 @@ constexpr std::string_view kLoginPassword = "UGFzc3dvcmQ6";
 }  // namespace
 
 SmtpProtocol::SmtpProtocol(const SmtpLimits& limits, std::string peer, RecipientCheck& recipients,
-                           std::string (*date)(), SmtpAuthenticator* authenticator)
+                           SmtpProtocolOptions options)
     : limits_(limits),
       peer_(std::move(peer)),
       recipients_check_(recipients),
-      date_(date != nullptr ? date : rfc5322_now),
-      authenticator_(authenticator) {}
+      options_(options),
+      date_(options.date != nullptr ? options.date : rfc5322_now),
+      tls_(options.tls) {}
 
 void SmtpProtocol::greet(bool shutting_down) {
   if (shutting_down) return close_after_reply(421, "4.3.2", kShuttingDown);
@@ -60,12 +61,14 @@ void SmtpProtocol::greet(bool shutting_down) {
 }
 
 void SmtpProtocol::receive(std::string_view bytes) {
-  if (mode_ != Mode::kClosed) in_.append(bytes);
+  // Between STARTTLS and tls_started() every byte is the adapter's (TLS).
+  if (mode_ != Mode::kClosed && mode_ != Mode::kStartingTls) in_.append(bytes);
 }
 
 SmtpAction SmtpProtocol::advance() {
   bool more = true;
-  while (more && mode_ != Mode::kClosed && mode_ != Mode::kDelivering) {
+  while (more && mode_ != Mode::kClosed && mode_ != Mode::kDelivering &&
+         mode_ != Mode::kStartingTls) {
     if (mode_ == Mode::kData) {
       more = process_data_input();
     } else if (stop_requested_) {
@@ -80,6 +83,7 @@ SmtpAction SmtpProtocol::advance() {
   }
   if (mode_ == Mode::kClosed) return SmtpAction::kClose;
   if (mode_ == Mode::kDelivering) return SmtpAction::kDeliver;
+  if (mode_ == Mode::kStartingTls) return SmtpAction::kStartTls;
   return SmtpAction::kRead;
 }
 
@@ -208,6 +212,8 @@ void SmtpProtocol::handle(const SmtpCommand& command) {
                    "Commands: EHLO HELO AUTH MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
     case SmtpVerb::kAuth:
       return handle_auth(command);
+    case SmtpVerb::kStartTls:
+      return handle_starttls();
     case SmtpVerb::kNotImplemented:
     case SmtpVerb::kUnknown:
       break;
@@ -223,6 +229,7 @@ void SmtpProtocol::handle_ehlo(const SmtpCommand& command) {
   out_ += "250-8BITMIME\r\n";
   out_ += "250-SMTPUTF8\r\n";
   out_ += "250-SIZE " + std::to_string(limits_.max_message_bytes) + "\r\n";
+  if (options_.offer_starttls && !tls_) out_ += "250-STARTTLS\r\n";
   out_ += "250-AUTH PLAIN LOGIN\r\n";
   out_ += "250 ENHANCEDSTATUSCODES\r\n";
 }
@@ -230,6 +237,12 @@ void SmtpProtocol::handle_ehlo(const SmtpCommand& command) {
 void SmtpProtocol::handle_mail(const SmtpCommand& command) {
   if (!helo_) return error_reply(503, "5.5.1", "Send EHLO or HELO first");
   if (reverse_path_) return error_reply(503, "5.5.1", "Sender already given; RSET to start over");
+  if (options_.require_tls && !tls_) {
+    return error_reply(530, "5.7.0", "Must issue a STARTTLS command first");
+  }
+  if (options_.require_auth && !auth_user_) {
+    return error_reply(530, "5.7.0", "Authentication required");
+  }
   if (command.size && *command.size > limits_.max_message_bytes) {
     return reply(552, "5.3.4",
                  "Message size exceeds fixed maximum message size of " +
@@ -291,7 +304,7 @@ void SmtpProtocol::finish_data() {
   raw->append(message_);
   message_.clear();  // keeps its capacity for the next message (see reset_transaction)
   delivery_.emplace(SmtpDelivery{SmtpEnvelope{helo_.value_or(""), esmtp_, std::move(*reverse_path_),
-                                              std::move(recipients_), smtputf8_, auth_user_},
+                                              std::move(recipients_), smtputf8_, auth_user_, tls_},
                                  std::move(raw)});
   mode_ = Mode::kDelivering;
 }
@@ -382,11 +395,37 @@ void SmtpProtocol::handle_auth_response(std::string_view line) {
 }
 
 void SmtpProtocol::finish_auth(std::string_view user, std::string_view password) {
-  if (authenticator_ != nullptr && !authenticator_->accepts(user, password)) {
+  if (options_.authenticator != nullptr && !options_.authenticator->accepts(user, password)) {
     return error_reply(535, "5.7.8", "Authentication credentials invalid");
   }
   auth_user_ = std::string(user);
   reply(235, "2.7.0", "Authentication successful");
+}
+
+// STARTTLS (RFC 3207): the 220, then nothing more from this buffer. Whatever
+// the client sent after the STARTTLS line came in clear and could have been
+// injected by anyone on the path, so it is dropped, never answered.
+void SmtpProtocol::handle_starttls() {
+  if (!options_.offer_starttls) return error_reply(502, "5.5.1", "STARTTLS is not implemented");
+  if (tls_) return error_reply(503, "5.5.1", "TLS is already active");
+  if (!helo_) return error_reply(503, "5.5.1", "Send EHLO first");
+  if (reverse_path_) {
+    return error_reply(503, "5.5.1", "STARTTLS is not permitted during a mail transaction");
+  }
+  reply(220, "2.0.0", "Ready to start TLS");
+  in_pos_ = in_.size();
+  mode_ = Mode::kStartingTls;
+}
+
+void SmtpProtocol::tls_started() {
+  if (mode_ != Mode::kStartingTls) return;
+  tls_ = true;
+  helo_.reset();
+  esmtp_ = false;
+  auth_user_.reset();
+  auth_login_user_.clear();
+  reset_transaction();
+  mode_ = Mode::kCommand;
 }
 
 // A reply to a bad command: too many of them and the session ends (RFC 5321
@@ -420,12 +459,8 @@ void SmtpProtocol::reset_transaction() {
 // RFC 5321 4.4 trace field; "for" only with one recipient (several would
 // disclose Bcc recipients to each other).
 void SmtpProtocol::append_received_header(std::string& raw) const {
-  // RFC 3848 / RFC 6531: "A" for an authenticated session.
-  const char* protocol = !esmtp_                   ? "SMTP"
-                         : smtputf8_ && auth_user_ ? "UTF8SMTPA"
-                         : smtputf8_               ? "UTF8SMTP"
-                         : auth_user_              ? "ESMTPA"
-                                                   : "ESMTP";
+  // RFC 3848 / RFC 6531: "S" for TLS, "A" for an authenticated session.
+  std::string_view protocol = !esmtp_ ? "SMTP" : smtputf8_ ? "UTF8SMTP" : "ESMTP";
   raw += "Received: from ";
   raw += helo_.value_or("unknown");
   raw += " ([";
@@ -434,6 +469,8 @@ void SmtpProtocol::append_received_header(std::string& raw) const {
   raw += limits_.hostname;
   raw += " with ";
   raw += protocol;
+  if (esmtp_ && tls_) raw += 'S';
+  if (esmtp_ && auth_user_) raw += 'A';
   if (recipients_.size() == 1) {
     raw += "\r\n\tfor <";
     raw += recipients_.front();

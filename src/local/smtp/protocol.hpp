@@ -1,5 +1,5 @@
 // The SMTP server protocol (RFC 5321 with PIPELINING, SIZE, 8BITMIME,
-// SMTPUTF8, ENHANCEDSTATUSCODES, AUTH PLAIN/LOGIN) as a socket-free state
+// SMTPUTF8, ENHANCEDSTATUSCODES, AUTH PLAIN/LOGIN, STARTTLS) as a socket-free state
 // machine: bytes in, replies, deliveries and actions out. SmtpSession is its adapter to a socket;
 // tests and the fuzzer drive it directly.
 //
@@ -38,12 +38,9 @@ class RecipientCheck {
 /// Decides on the user name and password of an AUTH exchange. Without one,
 /// the protocol accepts any (the default: an application configured with
 /// credentials for its real relay sends here unchanged).
-// Next (issue 12): configured credentials say 535 5.7.8 to a wrong pair and,
-// knowing passwords, offer CRAM-MD5 (a password_of(user) here); "AUTH
-// required" and "TLS required" become options answering MAIL with 530 5.7.0;
-// STARTTLS becomes an action kStartTls after its 220, and a tls_started()
-// that resets the session to the greeting state and drops every byte
-// received after the STARTTLS line (RFC 3207 4.2).
+// Next (issue 12): configured credentials say 535 5.7.8 to a wrong pair (an
+// authenticator that refuses) and, knowing passwords, offer CRAM-MD5 (a
+// password_of(user) here).
 class SmtpAuthenticator {
  public:
   virtual ~SmtpAuthenticator() = default;
@@ -59,6 +56,24 @@ struct SmtpEnvelope {
   bool smtputf8 = false;
   /// The user name of a successful AUTH (never the password), else nullopt.
   std::optional<std::string> auth_user;
+  bool tls = false;  // the message came over TLS (STARTTLS or implicit)
+};
+
+/// What a session offers and requires beyond RFC 5321; every default keeps
+/// a plain session as it always was.
+struct SmtpProtocolOptions {
+  /// The Received header's RFC 5322 date-time (nullptr: the clock; tests fix it).
+  std::string (*date)() = nullptr;
+  /// Decides on AUTH credentials (nullptr: any user name and password).
+  SmtpAuthenticator* authenticator = nullptr;
+  /// EHLO offers STARTTLS (RFC 3207); the adapter must then be able to upgrade.
+  bool offer_starttls = false;
+  /// The connection is TLS from the start (implicit TLS, RFC 8314).
+  bool tls = false;
+  /// MAIL FROM without TLS: 530 5.7.0 Must issue a STARTTLS command first.
+  bool require_tls = false;
+  /// MAIL FROM before a successful AUTH: 530 5.7.0 Authentication required.
+  bool require_auth = false;
 };
 
 /// A complete message, accepted by the protocol and not yet answered.
@@ -70,18 +85,17 @@ struct SmtpDelivery {
 
 /// What the adapter must do next, after advance().
 enum class SmtpAction {
-  kRead,     // write output(), then read more bytes and receive() them
-  kDeliver,  // write output(), take_delivery(), and call delivered() once it is stored
-  kClose,    // write output(), then close the connection
+  kRead,      // write output(), then read more bytes and receive() them
+  kDeliver,   // write output(), take_delivery(), and call delivered() once it is stored
+  kClose,     // write output(), then close the connection
+  kStartTls,  // write output() (the 220), do the TLS handshake, then call tls_started()
 };
 
 /// One SMTP session's protocol state. Not thread-safe: one owner drives it.
 class SmtpProtocol {
  public:
-  /// `date` gives the Received header's RFC 5322 date-time (the clock, by
-  /// default; tests and the fuzzer fix it).
   SmtpProtocol(const SmtpLimits& limits, std::string peer, RecipientCheck& recipients,
-               std::string (*date)() = nullptr, SmtpAuthenticator* authenticator = nullptr);
+               SmtpProtocolOptions options = {});
 
   /// The 220 greeting, or 421 when the server is shutting down (then kClose).
   void greet(bool shutting_down = false);
@@ -108,6 +122,12 @@ class SmtpProtocol {
   void request_stop() { stop_requested_ = true; }
   /// No complete line for too long: 421 and kClose.
   void time_out();
+  /// The TLS handshake after kStartTls succeeded: the session starts over
+  /// as after the greeting (RFC 3207 4.2: EHLO again; what the client said
+  /// before, its EHLO name and any AUTH, is forgotten), now over TLS.
+  void tls_started();
+  /// True once the connection is TLS.
+  [[nodiscard]] bool tls() const { return tls_; }
 
   /// True between commands (not in DATA, not waiting for a delivery; an
   /// AUTH exchange counts as between commands).
@@ -130,7 +150,7 @@ class SmtpProtocol {
   }
 
  private:
-  enum class Mode { kCommand, kSkipLongLine, kAuth, kData, kDelivering, kClosed };
+  enum class Mode { kCommand, kSkipLongLine, kAuth, kData, kDelivering, kStartingTls, kClosed };
   // Where an AUTH exchange is (RFC 4954 4): what the next client line answers.
   enum class AuthStep { kPlain, kLoginUser, kLoginPassword };
 
@@ -142,6 +162,7 @@ class SmtpProtocol {
   void handle_rcpt(const SmtpCommand& command);
   void handle_data();
   void handle_auth(const SmtpCommand& command);
+  void handle_starttls();
   void handle_auth_response(std::string_view line);
   void finish_auth(std::string_view user, std::string_view password);
   void challenge(AuthStep step, std::string_view text);
@@ -156,8 +177,8 @@ class SmtpProtocol {
   const SmtpLimits& limits_;
   const std::string peer_;  // "127.0.0.1", for the Received header
   RecipientCheck& recipients_check_;
+  const SmtpProtocolOptions options_;
   std::string (*const date_)();
-  SmtpAuthenticator* const authenticator_;  // nullptr: any credentials
 
   Mode mode_ = Mode::kCommand;
   std::string in_;  // received, not yet processed from in_pos_ on
@@ -165,6 +186,7 @@ class SmtpProtocol {
   std::string out_;
   bool line_progress_ = true;
   bool stop_requested_ = false;
+  bool tls_ = false;
   std::size_t errors_ = 0;
 
   std::optional<std::string> helo_;

@@ -81,7 +81,9 @@ void SmtpSession::pump() {
     action = protocol_.advance();
   }
   if (!protocol_.output().empty() && !write_now()) return;  // in flight, or closed
-  if (action == SmtpAction::kClose) return close();
+  // TODO(#12): upgrade the socket on kStartTls; the listener does not offer
+  // STARTTLS yet (SmtpProtocolOptions::offer_starttls is off), so it never comes.
+  if (action == SmtpAction::kClose || action == SmtpAction::kStartTls) return close();
   if (action == SmtpAction::kDeliver) return;  // on_delivered() pumps again
   start_read();
 }

@@ -23,6 +23,8 @@ TEST(SmtpCommandParser, RecognisesEveryVerb) {
   EXPECT_EQ(parse_command("VRFY someone").verb, SmtpVerb::kVrfy);
   EXPECT_EQ(parse_command("HELP").verb, SmtpVerb::kHelp);
   EXPECT_EQ(parse_command("AUTH PLAIN").verb, SmtpVerb::kAuth);
+  EXPECT_EQ(parse_command("STARTTLS").verb, SmtpVerb::kStartTls);
+  EXPECT_EQ(parse_command("STARTTLS now").error->code, 501);
 }
 
 TEST(SmtpCommandParser, ReadsTheAuthMechanismAndTheInitialResponse) {
@@ -54,7 +56,6 @@ TEST(SmtpCommandParser, IgnoresTheCaseOfVerbsAndKeywords) {
 
 TEST(SmtpCommandParser, SeparatesNotImplementedFromUnknownVerbs) {
   EXPECT_EQ(parse_command("EXPN list").verb, SmtpVerb::kNotImplemented);
-  EXPECT_EQ(parse_command("STARTTLS").verb, SmtpVerb::kNotImplemented);
   EXPECT_EQ(parse_command("BDAT 10 LAST").verb, SmtpVerb::kNotImplemented);
   EXPECT_EQ(parse_command("FROB").verb, SmtpVerb::kUnknown);
   EXPECT_EQ(parse_command("").verb, SmtpVerb::kUnknown);

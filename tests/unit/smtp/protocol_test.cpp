@@ -90,7 +90,7 @@ class Conversation {
 
  private:
   SmtpLimits limits_;
-  SmtpProtocol protocol_{limits_, "192.0.2.7", recipients, fixed_date};
+  SmtpProtocol protocol_{limits_, "192.0.2.7", recipients, {.date = fixed_date}};
   SmtpAction action_ = SmtpAction::kRead;
   std::vector<SmtpDelivery> deliveries_;
   bool held_ = false;
@@ -555,12 +555,102 @@ TEST(SmtpProtocol, Answers535WhenTheAuthenticatorRefusesAndLetsTheClientTryAgain
   SmtpLimits limits;
   FakeRecipients recipients;
   RefuseAll refuse;
-  SmtpProtocol protocol(limits, "192.0.2.7", recipients, fixed_date, &refuse);
+  SmtpProtocol protocol(limits, "192.0.2.7", recipients,
+                        {.date = fixed_date, .authenticator = &refuse});
   protocol.receive("EHLO a.test\r\nAUTH PLAIN AGFwcABzZWNyZXQ=\r\nAUTH LOGIN\r\n");
   EXPECT_EQ(protocol.advance(), SmtpAction::kRead);
   EXPECT_THAT(protocol.output(), HasSubstr("535 5.7.8 Authentication credentials invalid\r\n"
                                            "334 VXNlcm5hbWU6\r\n"));
   EXPECT_EQ(protocol.auth_user(), std::nullopt);
+}
+
+// --- STARTTLS (RFC 3207) and what a session may require, at the protocol level -----------
+
+// The options a test gives; the Conversation helper runs with the defaults.
+struct Session {
+  explicit Session(SmtpProtocolOptions options)
+      : protocol(limits, "192.0.2.7", recipients, options) {}
+  std::string send(std::string_view bytes) {
+    protocol.receive(bytes);
+    action = protocol.advance();
+    std::string out;
+    out.swap(protocol.output());
+    return out;
+  }
+  SmtpLimits limits;
+  FakeRecipients recipients;
+  SmtpProtocol protocol;
+  SmtpAction action = SmtpAction::kRead;
+};
+
+TEST(SmtpProtocol, NeitherOffersNorAcceptsStarttlsByDefault) {
+  Conversation c;
+  c.greet_and_ehlo();
+  EXPECT_EQ(c.send("STARTTLS\r\n"), "502 5.5.1 STARTTLS is not implemented\r\n");
+}
+
+TEST(SmtpProtocol, OffersStarttlsWhenAskedAndDropsWhatWasSentAfterIt) {
+  Session s({.date = fixed_date, .offer_starttls = true});
+  EXPECT_THAT(s.send("EHLO a.test\r\n"), HasSubstr("250-STARTTLS\r\n"));
+  // The plaintext-injection attack: commands pipelined after STARTTLS.
+  EXPECT_EQ(s.send("STARTTLS\r\nMAIL FROM:<evil@x.test>\r\nRCPT TO:<box@example.com>\r\n"),
+            "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_EQ(s.action, SmtpAction::kStartTls);
+  EXPECT_EQ(s.protocol.buffered(), 0u);
+  s.protocol.receive("NOOP\r\n");  // bytes before the handshake are the TLS layer's
+  s.protocol.tls_started();
+  EXPECT_TRUE(s.protocol.tls());
+  EXPECT_THAT(s.send("MAIL FROM:<a@b.test>\r\n"), StartsWith("503 5.5.1"));  // EHLO again
+  const std::string ehlo = s.send("EHLO a.test\r\n");
+  EXPECT_THAT(ehlo, Not(HasSubstr("STARTTLS")));
+  EXPECT_EQ(s.send("STARTTLS\r\n"), "503 5.5.1 TLS is already active\r\n");
+  s.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<box@example.com>\r\n");
+  s.send("DATA\r\nx\r\n.\r\n");
+  ASSERT_EQ(s.action, SmtpAction::kDeliver);
+  const SmtpDelivery delivery = s.protocol.take_delivery();
+  EXPECT_TRUE(delivery.envelope.tls);
+  EXPECT_EQ(delivery.envelope.mail_from, "a@b.test");
+  EXPECT_THAT(*delivery.raw, HasSubstr("with ESMTPSA\r\n"));
+}
+
+TEST(SmtpProtocol, ForgetsTheAuthOfBeforeStarttls) {
+  Session s({.offer_starttls = true});
+  s.send("EHLO a.test\r\nAUTH PLAIN AGFwcABzZWNyZXQ=\r\nSTARTTLS\r\n");
+  s.protocol.tls_started();
+  EXPECT_EQ(s.protocol.auth_user(), std::nullopt);
+}
+
+TEST(SmtpProtocol, RefusesStarttlsBeforeEhloAndInsideATransaction) {
+  Session s({.offer_starttls = true});
+  EXPECT_THAT(s.send("STARTTLS\r\n"), StartsWith("503 5.5.1"));
+  s.send("EHLO a.test\r\nMAIL FROM:<a@b.test>\r\n");
+  EXPECT_THAT(s.send("STARTTLS\r\n"), StartsWith("503 5.5.1"));
+}
+
+TEST(SmtpProtocol, Answers530ToMailWithoutTlsWhenTlsIsRequired) {
+  Session s({.offer_starttls = true, .require_tls = true});
+  s.send("EHLO a.test\r\n");
+  EXPECT_EQ(s.send("MAIL FROM:<a@b.test>\r\n"),
+            "530 5.7.0 Must issue a STARTTLS command first\r\n");
+  s.send("STARTTLS\r\n");
+  s.protocol.tls_started();
+  s.send("EHLO a.test\r\n");
+  EXPECT_THAT(s.send("MAIL FROM:<a@b.test>\r\n"), StartsWith("250 2.1.0"));
+}
+
+TEST(SmtpProtocol, Answers530ToMailBeforeAuthWhenAuthIsRequired) {
+  Session s({.require_auth = true});
+  s.send("EHLO a.test\r\n");
+  EXPECT_EQ(s.send("MAIL FROM:<a@b.test>\r\n"), "530 5.7.0 Authentication required\r\n");
+  s.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n");
+  EXPECT_THAT(s.send("MAIL FROM:<a@b.test>\r\n"), StartsWith("250 2.1.0"));
+}
+
+TEST(SmtpProtocol, SaysEsmtpsForAnImplicitTlsConnection) {
+  Session s({.tls = true});
+  s.send("EHLO a.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<box@example.com>\r\nDATA\r\nx\r\n.\r\n");
+  ASSERT_EQ(s.action, SmtpAction::kDeliver);
+  EXPECT_THAT(*s.protocol.take_delivery().raw, HasSubstr("with ESMTPS"));
 }
 
 // --- progress, timeout and stop ------------------------------------------------------
