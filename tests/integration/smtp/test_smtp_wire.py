@@ -4,10 +4,11 @@
 Usage: test_smtp_wire.py PATH/TO/tempmail-server [unittest arguments]
 
 Raw-socket clients send exactly the bytes a careless or hostile sender would
-(bare LF and bare CR around the final dot, pipelined commands) and the HTTP API
-shows what was stored, in which mailbox. Nothing leaves loopback.
+(bare LF and bare CR around the final dot, pipelined commands), smtplib logs in
+with made-up credentials, and the HTTP API shows what was stored, in which mailbox. Nothing leaves loopback.
 """
 import os
+import smtplib
 import socket
 import sys
 import time
@@ -125,6 +126,29 @@ class SmtpWire(server_test.ServerTestCase):
         self.assertTrue(c.command(b"QUIT").startswith("221 "))
         self.assertEqual(len(self.messages(box)), 1)
         self.assertEqual(self.messages(victim), [])
+
+
+class SmtpAuth(server_test.ServerTestCase):
+    """AUTH as applications configured for a real relay send it: any credentials."""
+
+    def test_smtplib_login_then_send_is_listed(self):
+        box = self.create()
+        with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=WAIT) as smtp:
+            smtp.ehlo()
+            self.assertIn("PLAIN", smtp.esmtp_features.get("auth", "").upper())
+            code, _ = smtp.login("app-user", "any password at all")
+            self.assertEqual(code, 235)
+            smtp.sendmail("app@example.org", [box], b"Subject: after login\r\n\r\nhello\r\n")
+        r = self.api("GET", f"/api/messages?email={box}")
+        [stored] = r.json()["messages"]
+        self.assertEqual(stored["subject"], "after login")
+        self.assertNotIn("any password at all", self.server.log())
+
+    def test_a_client_that_does_not_authenticate_is_unaffected(self):
+        box = self.create()
+        with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=WAIT) as smtp:
+            smtp.sendmail("app@example.org", [box], b"Subject: no login\r\n\r\nhello\r\n")
+        self.assertEqual(len(self.api("GET", f"/api/messages?email={box}").json()["messages"]), 1)
 
 
 if __name__ == "__main__":
