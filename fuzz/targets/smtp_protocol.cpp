@@ -9,7 +9,8 @@
 // STARTTLS is offered: it drops whatever was buffered after it (so from there
 // on the transcript depends on the cuts, as RFC 3207 wants, and is compared
 // only up to its 220); the session then goes on as over TLS, checked as above.
-// The first byte also sets "TLS required" and "AUTH required".
+// The first byte also sets "TLS required", "AUTH required" and configured
+// credentials (app / secret, with CRAM-MD5 on a fixed challenge).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "local/smtp/credentials.hpp"
 #include "local/smtp/protocol.hpp"
 
 namespace {
@@ -37,6 +39,7 @@ const SmtpLimits kLimits{.hostname = "mx.test",
                          .max_errors = 12};
 
 std::string fixed_date() { return "Fri, 04 Dec 2026 03:00:00 +0000"; }
+std::string fixed_challenge() { return "1896.697170952"; }
 
 // Mailboxes starting with "b" are live; with "t" the check fails (451).
 class Recipients : public RecipientCheck {
@@ -70,8 +73,12 @@ void check_replies(std::string_view out) {
 
 Transcript run(std::string_view input, std::uint8_t cut, std::uint8_t flags) {
   Recipients recipients;
+  tempmail::local::detail::SmtpCredentials credentials;
+  credentials.add("app", "secret");
   SmtpProtocol protocol(kLimits, "192.0.2.1", recipients,
                         {.date = fixed_date,
+                         .authenticator = (flags & 0x20) != 0 ? &credentials : nullptr,
+                         .challenge = fixed_challenge,
                          .offer_starttls = true,
                          .require_tls = (flags & 0x40) != 0,
                          .require_auth = (flags & 0x80) != 0});

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <utility>
 
+#include "common/random.hpp"
 #include "local/smtp/sasl.hpp"
 
 namespace tempmail::local::detail {
@@ -230,7 +231,7 @@ void SmtpProtocol::handle_ehlo(const SmtpCommand& command) {
   out_ += "250-SMTPUTF8\r\n";
   out_ += "250-SIZE " + std::to_string(limits_.max_message_bytes) + "\r\n";
   if (options_.offer_starttls && !tls_) out_ += "250-STARTTLS\r\n";
-  out_ += "250-AUTH PLAIN LOGIN\r\n";
+  out_ += offers_cram_md5() ? "250-AUTH CRAM-MD5 PLAIN LOGIN\r\n" : "250-AUTH PLAIN LOGIN\r\n";
   out_ += "250 ENHANCEDSTATUSCODES\r\n";
 }
 
@@ -352,9 +353,20 @@ void SmtpProtocol::handle_auth(const SmtpCommand& command) {
     auth_step_ = AuthStep::kPlain;
   } else if (command.argument == "LOGIN") {
     auth_step_ = AuthStep::kLoginUser;
+  } else if (command.argument == "CRAM-MD5" && offers_cram_md5()) {
+    if (command.initial_response) {
+      return error_reply(501, "5.5.2", "CRAM-MD5 takes no initial response");
+    }
+    const std::string unique =
+        options_.challenge != nullptr ? options_.challenge() : tempmail::detail::random_alnum(24);
+    cram_challenge_ = "<" + unique + "@" + limits_.hostname + ">";
+    return challenge(AuthStep::kCramMd5, encode_base64(cram_challenge_));
   } else {
-    return error_reply(504, "5.5.4",
-                       "Unrecognized authentication type (PLAIN and LOGIN are offered)");
+    return error_reply(
+        504, "5.5.4",
+        offers_cram_md5()
+            ? "Unrecognized authentication type (CRAM-MD5, PLAIN and LOGIN are offered)"
+            : "Unrecognized authentication type (PLAIN and LOGIN are offered)");
   }
   mode_ = Mode::kAuth;
   if (command.initial_response) return handle_auth_response(*command.initial_response);
@@ -391,7 +403,29 @@ void SmtpProtocol::handle_auth_response(std::string_view line) {
       return challenge(AuthStep::kLoginPassword, kLoginPassword);
     case AuthStep::kLoginPassword:
       return finish_auth(user, *decoded);
+    case AuthStep::kCramMd5:
+      return check_cram_md5(*decoded);
   }
+}
+
+// RFC 2195: the response is the user name, a space, and the HMAC-MD5 of the
+// challenge keyed with the password, in hex; the password never travels.
+void SmtpProtocol::check_cram_md5(std::string_view response) {
+  const std::string challenge = std::exchange(cram_challenge_, std::string());
+  const auto space = response.rfind(' ');
+  if (space == std::string_view::npos || space == 0) {
+    return error_reply(501, "5.5.2", "A CRAM-MD5 response is user SP digest, in base64");
+  }
+  const std::string_view user = response.substr(0, space);
+  std::string digest(response.substr(space + 1));
+  for (char& c : digest) c = c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c;
+  const std::optional<std::string> password = options_.authenticator->password_of(user);
+  const std::string expected = cram_md5_digest(password.value_or(""), challenge);
+  if (!equal_in_constant_time(digest, expected) || !password) {
+    return error_reply(535, "5.7.8", "Authentication credentials invalid");
+  }
+  auth_user_ = std::string(user);
+  reply(235, "2.7.0", "Authentication successful");
 }
 
 void SmtpProtocol::finish_auth(std::string_view user, std::string_view password) {

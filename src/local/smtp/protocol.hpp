@@ -38,13 +38,16 @@ class RecipientCheck {
 /// Decides on the user name and password of an AUTH exchange. Without one,
 /// the protocol accepts any (the default: an application configured with
 /// credentials for its real relay sends here unchanged).
-// Next (issue 12): configured credentials say 535 5.7.8 to a wrong pair (an
-// authenticator that refuses) and, knowing passwords, offer CRAM-MD5 (a
-// password_of(user) here).
+/// A refusal is 535 5.7.8 and the client may try again (SmtpCredentials
+/// holds configured users).
 class SmtpAuthenticator {
  public:
   virtual ~SmtpAuthenticator() = default;
   virtual bool accepts(std::string_view user, std::string_view password) = 0;
+  /// The password of `user` for CRAM-MD5 (RFC 2195), nullopt if unknown.
+  virtual std::optional<std::string> password_of(std::string_view /*user*/) { return std::nullopt; }
+  /// True when password_of() can answer: EHLO then offers CRAM-MD5 too.
+  [[nodiscard]] virtual bool knows_passwords() const { return false; }
 };
 
 /// The facts of the session a message came in (RFC 5321 3.3).
@@ -66,6 +69,9 @@ struct SmtpProtocolOptions {
   std::string (*date)() = nullptr;
   /// Decides on AUTH credentials (nullptr: any user name and password).
   SmtpAuthenticator* authenticator = nullptr;
+  /// The unique part of a CRAM-MD5 challenge "<unique@hostname>" (nullptr:
+  /// random; tests and the fuzzer fix it).
+  std::string (*challenge)() = nullptr;
   /// EHLO offers STARTTLS (RFC 3207); the adapter must then be able to upgrade.
   bool offer_starttls = false;
   /// The connection is TLS from the start (implicit TLS, RFC 8314).
@@ -152,7 +158,7 @@ class SmtpProtocol {
  private:
   enum class Mode { kCommand, kSkipLongLine, kAuth, kData, kDelivering, kStartingTls, kClosed };
   // Where an AUTH exchange is (RFC 4954 4): what the next client line answers.
-  enum class AuthStep { kPlain, kLoginUser, kLoginPassword };
+  enum class AuthStep { kPlain, kLoginUser, kLoginPassword, kCramMd5 };
 
   bool process_command_input();
   bool process_data_input();
@@ -163,6 +169,10 @@ class SmtpProtocol {
   void handle_data();
   void handle_auth(const SmtpCommand& command);
   void handle_starttls();
+  void check_cram_md5(std::string_view response);
+  [[nodiscard]] bool offers_cram_md5() const {
+    return options_.authenticator != nullptr && options_.authenticator->knows_passwords();
+  }
   void handle_auth_response(std::string_view line);
   void finish_auth(std::string_view user, std::string_view password);
   void challenge(AuthStep step, std::string_view text);
@@ -194,6 +204,7 @@ class SmtpProtocol {
   std::optional<std::string> auth_user_;  // after a successful AUTH
   AuthStep auth_step_ = AuthStep::kPlain;
   std::string auth_login_user_;  // LOGIN: the user name, until the password comes
+  std::string cram_challenge_;   // CRAM-MD5: the challenge sent, until the response
 
   // The mail transaction (RFC 5321 3.3): MAIL, RCPT..., DATA.
   std::optional<std::string> reverse_path_;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "local/smtp/credentials.hpp"
+
 namespace tempmail::local::detail {
 namespace {
 
@@ -651,6 +653,67 @@ TEST(SmtpProtocol, SaysEsmtpsForAnImplicitTlsConnection) {
   s.send("EHLO a.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<box@example.com>\r\nDATA\r\nx\r\n.\r\n");
   ASSERT_EQ(s.action, SmtpAction::kDeliver);
   EXPECT_THAT(*s.protocol.take_delivery().raw, HasSubstr("with ESMTPS"));
+}
+
+// --- configured credentials and CRAM-MD5 ------------------------------------------------
+
+std::string rfc2195_unique() { return "1896.697170952"; }
+
+SmtpCredentials tim_and_app() {
+  SmtpCredentials credentials;
+  credentials.add("tim", "tanstaaftanstaaf");
+  credentials.add("app", "secret");
+  return credentials;
+}
+
+TEST(SmtpProtocol, Answers535ToAWrongPairOfConfiguredCredentialsAndAcceptsTheRightOne) {
+  SmtpCredentials credentials = tim_and_app();
+  Session s({.authenticator = &credentials});
+  s.send("EHLO a.test\r\n");
+  EXPECT_EQ(s.send("AUTH PLAIN AGFwcABub3Bl\r\n"),  // app / nope
+            "535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_EQ(s.send("AUTH LOGIN YXBw\r\n=\r\n"),
+            "334 UGFzc3dvcmQ6\r\n535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_EQ(s.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n"), "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(s.protocol.auth_user(), "app");
+}
+
+TEST(SmtpProtocol, OffersCramMd5OnlyWhenItKnowsThePasswords) {
+  SmtpCredentials credentials = tim_and_app();
+  Session with({.authenticator = &credentials});
+  EXPECT_THAT(with.send("EHLO a.test\r\n"), HasSubstr("250-AUTH CRAM-MD5 PLAIN LOGIN\r\n"));
+  Conversation without;
+  without.greet_and_ehlo();
+  EXPECT_THAT(without.send("AUTH CRAM-MD5\r\n"), StartsWith("504 5.5.4"));
+}
+
+// The example of RFC 2195 section 2, byte for byte.
+TEST(SmtpProtocol, AuthenticatesWithCramMd5AsRfc2195Shows) {
+  SmtpCredentials credentials = tim_and_app();
+  SmtpLimits limits{.hostname = "postoffice.reston.mci.net"};
+  FakeRecipients recipients;
+  SmtpProtocol protocol(limits, "192.0.2.7", recipients,
+                        {.authenticator = &credentials, .challenge = rfc2195_unique});
+  protocol.receive("EHLO a.test\r\nAUTH CRAM-MD5\r\n");
+  protocol.advance();
+  EXPECT_THAT(protocol.output(),
+              EndsWith("334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"));
+  protocol.output().clear();
+  protocol.receive("dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n");
+  protocol.advance();
+  EXPECT_EQ(protocol.output(), "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(protocol.auth_user(), "tim");
+}
+
+TEST(SmtpProtocol, Answers535ToAWrongCramMd5DigestAnd501ToAnInitialResponse) {
+  SmtpCredentials credentials = tim_and_app();
+  Session s({.authenticator = &credentials, .challenge = rfc2195_unique});
+  s.send("EHLO a.test\r\n");
+  EXPECT_THAT(s.send("AUTH CRAM-MD5 dGlt\r\n"), StartsWith("501 5.5.2"));
+  EXPECT_THAT(s.send("AUTH CRAM-MD5\r\n"), StartsWith("334 "));
+  EXPECT_EQ(s.send("dGltIDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw\r\n"),
+            "535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_EQ(s.protocol.auth_user(), std::nullopt);
 }
 
 // --- progress, timeout and stop ------------------------------------------------------

@@ -31,6 +31,27 @@ TEST(DecodeBase64, RefusesWhatIsNotCanonicalBase64) {
   EXPECT_EQ(decode_base64("YW-_"), std::nullopt);      // the URL alphabet
 }
 
+TEST(EncodeBase64, RoundTripsEveryLength) {
+  EXPECT_EQ(encode_base64(""), "");
+  EXPECT_EQ(encode_base64("a"), "YQ==");
+  EXPECT_EQ(encode_base64("ab"), "YWI=");
+  EXPECT_EQ(encode_base64("abc"), "YWJj");
+  const std::string bytes = "\0\xff\x10 any bytes"s;
+  EXPECT_EQ(decode_base64(encode_base64(bytes)), bytes);
+}
+
+TEST(CramMd5Digest, MatchesTheExampleOfRfc2195) {
+  EXPECT_EQ(cram_md5_digest("tanstaaftanstaaf", "<1896.697170952@postoffice.reston.mci.net>"),
+            "b913a602c7eda7a495b4e6e7334d3890");
+}
+
+TEST(EqualInConstantTime, ComparesContentAndLength) {
+  EXPECT_TRUE(equal_in_constant_time("secret", "secret"));
+  EXPECT_FALSE(equal_in_constant_time("secret", "secreT"));
+  EXPECT_FALSE(equal_in_constant_time("secret", "secret2"));
+  EXPECT_TRUE(equal_in_constant_time("", ""));
+}
+
 TEST(ParsePlain, SplitsAuthzidUserAndPassword) {
   const auto credentials = parse_plain("admin\0app\0secret"s);
   ASSERT_TRUE(credentials);
