@@ -231,7 +231,35 @@ SmtpCommand parse_mail_or_rcpt(SmtpCommand command, std::string_view rest) {
   return command;
 }
 
-constexpr std::array<std::pair<std::string_view, SmtpVerb>, 10> kVerbs{{
+// AUTH mechanism [initial-response] (RFC 4954 4); a mechanism name is
+// 1 to 20 of A-Z, 0-9, "-" and "_" (RFC 4422 3.1), in any case here.
+SmtpCommand parse_auth(SmtpCommand command, std::string_view rest) {
+  rest = trim(rest);
+  const auto space = rest.find(' ');
+  const std::string_view mechanism = rest.substr(0, space);
+  const std::string_view response =
+      space == std::string_view::npos ? std::string_view() : trim(rest.substr(space));
+  const bool name_ok = !mechanism.empty() && mechanism.size() <= 20 &&
+                       std::all_of(mechanism.begin(), mechanism.end(), [](char c) {
+                         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                (c >= '0' && c <= '9') || c == '-' || c == '_';
+                       });
+  if (!name_ok) {
+    return failed(std::move(command),
+                  error(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]"));
+  }
+  if (response.find(' ') != std::string_view::npos || has_control(response)) {
+    return failed(std::move(command),
+                  error(501, "5.5.2", "The initial response must be one base64 word"));
+  }
+  command.argument = upper(mechanism);
+  if (space != std::string_view::npos && !response.empty()) {
+    command.initial_response = std::string(response);
+  }
+  return command;
+}
+
+constexpr std::array<std::pair<std::string_view, SmtpVerb>, 12> kVerbs{{
     {"HELO", SmtpVerb::kHelo},
     {"EHLO", SmtpVerb::kEhlo},
     {"MAIL", SmtpVerb::kMail},
@@ -242,10 +270,12 @@ constexpr std::array<std::pair<std::string_view, SmtpVerb>, 10> kVerbs{{
     {"QUIT", SmtpVerb::kQuit},
     {"VRFY", SmtpVerb::kVrfy},
     {"HELP", SmtpVerb::kHelp},
+    {"AUTH", SmtpVerb::kAuth},
+    {"STARTTLS", SmtpVerb::kStartTls},
 }};
 
-constexpr std::array<std::string_view, 11> kNotImplemented{
-    "EXPN", "TURN", "ETRN", "ATRN", "AUTH", "STARTTLS", "BDAT", "SEND", "SOML", "SAML", "XCLIENT"};
+constexpr std::array<std::string_view, 9> kNotImplemented{"EXPN", "TURN", "ETRN", "ATRN",   "BDAT",
+                                                          "SEND", "SOML", "SAML", "XCLIENT"};
 
 }  // namespace
 
@@ -296,6 +326,7 @@ SmtpCommand parse_command(std::string_view line) {
     case SmtpVerb::kData:
     case SmtpVerb::kRset:
     case SmtpVerb::kQuit:
+    case SmtpVerb::kStartTls:
       if (!trim(rest).empty()) {
         return failed(std::move(command),
                       error(501, "5.5.4", command.verb_text + " takes no argument"));
@@ -311,6 +342,8 @@ SmtpCommand parse_command(std::string_view line) {
     case SmtpVerb::kHelp:
       command.argument = std::string(trim(rest));
       return command;
+    case SmtpVerb::kAuth:
+      return parse_auth(std::move(command), rest);
     case SmtpVerb::kNotImplemented:
     case SmtpVerb::kUnknown:
       break;

@@ -21,7 +21,9 @@ enum class SmtpVerb {
   kQuit,
   kVrfy,
   kHelp,
-  kNotImplemented,  // a real SMTP verb this server does not offer (EXPN, AUTH, STARTTLS...): 502
+  kAuth,            // RFC 4954
+  kStartTls,        // RFC 3207
+  kNotImplemented,  // a real SMTP verb this server does not offer (EXPN, BDAT...): 502
   kUnknown,         // not an SMTP verb at all: 500
 };
 
@@ -40,8 +42,10 @@ struct SmtpCommand {
   SmtpVerb verb = SmtpVerb::kUnknown;
   std::string verb_text;  // the verb as sent, upper-cased (for replies and logs)
   /// HELO/EHLO: the client's domain or address literal; VRFY/HELP/NOOP: the
-  /// argument as sent.
+  /// argument as sent; AUTH: the SASL mechanism, upper-cased ("PLAIN").
   std::string argument;
+  /// AUTH: the initial response as sent (base64, or "=" for an empty one).
+  std::optional<std::string> initial_response;
   /// MAIL FROM / RCPT TO: the mailbox without angle brackets or source route,
   /// exactly as sent (not lower-cased); empty for the null reverse-path "<>".
   std::string address;

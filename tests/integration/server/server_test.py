@@ -870,6 +870,16 @@ class Envelope(ServerTestCase):
             "client": f"127.0.0.1:{local_port}", "tls": None, "auth_user": None,
             "injected": False}})
 
+    def test_the_auth_user_is_kept_and_the_password_is_not(self):
+        box = self.create()
+        with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=30) as smtp:
+            smtp.login("app@myapp.test", "s3cret-Passw0rd")
+            smtp.sendmail("noreply@myapp.test", [box], b"Subject: x\r\n\r\nx\r\n")
+        [m] = self.api("GET", f"/api/messages?email={box}").json()["messages"]
+        r = self.envelope(m["id"])
+        self.assertEqual(r.json()["data"]["auth_user"], "app@myapp.test")
+        self.assertNotIn("s3cret-Passw0rd", r.text + json.dumps(m) + self.server.log())
+
     def test_an_injected_message_says_so_and_another_key_gets_404(self):
         box = self.create()
         message_id = self.inject(box, sample_message())

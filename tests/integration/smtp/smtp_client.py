@@ -1,6 +1,7 @@
 """Python smtplib as a real SMTP client for smtp_server_test (loopback only).
 
     smtp_client.py send --port P --sender A --to B [--to C ...] --subject S --body T
+                        [--user U --password W [--mechanism PLAIN|LOGIN]]
     smtp_client.py concurrent --port P --to B --threads 20 --messages 10
 
 Prints one JSON object on stdout; exits 1 with a message on stderr when the
@@ -27,9 +28,19 @@ def build(sender, to, subject, body):
 def send(args):
     msg = build(args.sender, args.to, args.subject, args.body)
     with smtplib.SMTP("127.0.0.1", args.port, timeout=30) as smtp:
+        login = None
+        if args.user is not None:
+            if args.mechanism:  # one mechanism, as an application configured for it does
+                smtp.ehlo()
+                smtp.user, smtp.password = args.user, args.password
+                login = smtp.auth(args.mechanism, getattr(smtp, "auth_" + args.mechanism.lower()))
+            else:  # what smtplib picks from the EHLO reply
+                login = smtp.login(args.user, args.password)
+            login = [login[0], login[1].decode()]
         try:
             refused = smtp.send_message(msg, from_addr=args.sender, to_addrs=args.to)
-            result = {"refused": {k: [v[0], v[1].decode()] for k, v in refused.items()}}
+            result = {"refused": {k: [v[0], v[1].decode()] for k, v in refused.items()},
+                      "login": login}
         except smtplib.SMTPRecipientsRefused as e:
             result = {"all_refused": {k: [v[0], v[1].decode()] for k, v in e.recipients.items()}}
         except smtplib.SMTPResponseException as e:
@@ -71,6 +82,9 @@ def main():
     p.add_argument("--to", action="append", required=True)
     p.add_argument("--subject", default="test")
     p.add_argument("--body", default="hello\n")
+    p.add_argument("--user")
+    p.add_argument("--password")
+    p.add_argument("--mechanism")
     p = sub.add_parser("concurrent")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--to", required=True)

@@ -37,6 +37,7 @@ using namespace std::chrono_literals;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using Clock = std::chrono::steady_clock;
 
@@ -221,8 +222,9 @@ class SmtpServerTest : public ::testing::Test {
  protected:
   void start(SmtpLimits limits = {}) {
     server_ = std::make_unique<SmtpServer>(
-        pool_.front(), boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0),
-        sink_, std::move(limits), pool_.picker());
+        pool_.front(),
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0), sink_,
+        std::move(limits), pool_.picker());
     server_->start();
     pool_.start({});
   }
@@ -253,9 +255,10 @@ TEST_F(SmtpServerTest, GreetsAndAdvertisesExtensionsOnEhlo) {
   start({.hostname = "mx.test", .max_message_bytes = 12345});
   RawClient client(port());
   EXPECT_EQ(client.reply(), "220 mx.test ESMTP tempmail ready\r\n");
-  EXPECT_EQ(client.command("EHLO client.test"),
-            "250-mx.test greets client.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
-            "250-SMTPUTF8\r\n250-SIZE 12345\r\n250 ENHANCEDSTATUSCODES\r\n");
+  EXPECT_EQ(
+      client.command("EHLO client.test"),
+      "250-mx.test greets client.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+      "250-SMTPUTF8\r\n250-SIZE 12345\r\n250-AUTH PLAIN LOGIN\r\n250 ENHANCEDSTATUSCODES\r\n");
   EXPECT_THAT(client.command("HELO client.test"), StartsWith("250 mx.test"));
   EXPECT_THAT(client.command("NOOP"), StartsWith("250 2.0.0"));
   EXPECT_THAT(client.command("VRFY box"), StartsWith("252 2.5.0"));
@@ -418,11 +421,110 @@ TEST_F(SmtpServerTest, UnstuffsLeadingDotsAndNormalisesBareLf) {
   client->command("MAIL FROM:<a@b.test>");
   client->command("RCPT TO:<box@example.com>");
   client->command("DATA");
-  client->send("Subject: dots\n\n..leading dot\n...two dots\n.\r\n");
+  // Bare LF line ends are line ends, but only <CRLF>.<CRLF> ends the data.
+  client->send("Subject: dots\n\n..leading dot\n...two dots\r\n.\r\n");
   EXPECT_THAT(client->reply(), StartsWith("250 "));
   ASSERT_TRUE(sink_.wait_for_deliveries(1));
   EXPECT_THAT(sink_.deliveries().at(0).raw,
               HasSubstr("Subject: dots\r\n\r\n.leading dot\r\n..two dots\r\n"));
+}
+
+// --- the end of DATA (SMTP smuggling) ---------------------------------------------
+
+// What a sender puts between its first message and a second, spoofed one, hoping
+// that the server ends DATA there while a relay before it did not.
+class SmtpDataEndTest : public SmtpServerTest, public ::testing::WithParamInterface<std::string> {};
+
+std::string name_line_ends(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name;
+  for (const char c : info.param) name += c == '\r' ? "Cr" : c == '\n' ? "Lf" : "Dot";
+  return name;
+}
+
+TEST_P(SmtpDataEndTest, EndsDataOnlyAtCrLfDotCrLfSoNoSecondMessageIsSmuggled) {
+  start();
+  auto client = greeted_client();
+  client->command("MAIL FROM:<a@b.test>");
+  client->command("RCPT TO:<box@example.com>");
+  ASSERT_THAT(client->command("DATA"), StartsWith("354 "));
+  client->send("Subject: first\r\n\r\nfirst body" + GetParam() +
+               "MAIL FROM:<spoof@evil.test>\r\nRCPT TO:<other@example.com>\r\nDATA\r\n"
+               "Subject: smuggled\r\n\r\nsecond body\r\n.\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("250 2.0.0"));
+  EXPECT_THAT(client->command("QUIT"), StartsWith("221 "));  // no reply was left over
+  const auto deliveries = sink_.deliveries();
+  ASSERT_EQ(deliveries.size(), 1u);
+  EXPECT_THAT(deliveries[0].recipients, ElementsAre("box@example.com"));
+  EXPECT_THAT(deliveries[0].raw, AllOf(HasSubstr("\r\n\r\nfirst body"),
+                                       HasSubstr("Subject: smuggled\r\n\r\nsecond body\r\n")));
+}
+
+INSTANTIATE_TEST_SUITE_P(BareLfAndBareCr, SmtpDataEndTest,
+                         ::testing::Values("\n.\n", "\r\n.\n", "\n.\r\n", "\n.\r", "\r.\r",
+                                           "\r\n.\r", "\r.\r\n", "\r.\n", "\r\n.\r\r\n"),
+                         name_line_ends);
+
+TEST_F(SmtpServerTest, KeepsADotLineNextToABareLfAsDataWithCrLfLineEnds) {
+  start();
+  auto client = greeted_client();
+  client->command("MAIL FROM:<a@b.test>");
+  client->command("RCPT TO:<box@example.com>");
+  client->command("DATA");
+  client->send("Subject: lf\r\n\r\none\n.\ntwo\r\n.\nthree\n.\r\nfour\r\n.\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("250 2.0.0"));
+  ASSERT_TRUE(sink_.wait_for_deliveries(1));
+  EXPECT_THAT(sink_.deliveries().at(0).raw,
+              HasSubstr("Subject: lf\r\n\r\none\r\n.\r\ntwo\r\n.\r\nthree\r\n.\r\nfour\r\n"));
+}
+
+TEST_F(SmtpServerTest, KeepsBareCrInDataAsIs) {
+  start();
+  auto client = greeted_client();
+  client->command("MAIL FROM:<a@b.test>");
+  client->command("RCPT TO:<box@example.com>");
+  client->command("DATA");
+  client->send("Subject: cr\r\n\r\na\rb\r.\rc\r\r\n.\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("250 2.0.0"));
+  ASSERT_TRUE(sink_.wait_for_deliveries(1));
+  EXPECT_THAT(sink_.deliveries().at(0).raw, HasSubstr("\r\n\r\na\rb\r.\rc\r\r\n"));
+}
+
+TEST_F(SmtpServerTest, EndsAnEmptyMessageAtTheFirstCrLfDotCrLf) {
+  start();
+  auto client = greeted_client();
+  client->command("MAIL FROM:<a@b.test>");
+  client->command("RCPT TO:<box@example.com>");
+  client->command("DATA");
+  client->send(".\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("250 2.0.0"));
+  ASSERT_TRUE(sink_.wait_for_deliveries(1));
+  EXPECT_THAT(sink_.deliveries().at(0).raw, ::testing::EndsWith(" +0000\r\n"));  // Received only
+}
+
+// A command line ends at LF (with or without CR before it); a bare CR is part
+// of the line, so it cannot split one line into two commands.
+TEST_F(SmtpServerTest, AnswersACommandLineWithABareCrAsOneCommand) {
+  start();
+  auto client = greeted_client();
+  client->send(
+      "RSET\rMAIL FROM:<a@b.test>\r\nMAIL FROM:<a@b.test> SIZE=1\rRCPT TO:<box@example.com>\r\n"
+      "RCPT TO:<box@example.com>\r\n");
+  EXPECT_THAT(client->reply(), StartsWith("500 5.5.1"));
+  EXPECT_THAT(client->reply(), StartsWith("501 5.5.4"));
+  EXPECT_THAT(client->reply(), StartsWith("503 5.5.1"));  // no MAIL FROM was accepted
+  EXPECT_THAT(client->command("NOOP"), StartsWith("250 2.0.0"));
+}
+
+TEST_F(SmtpServerTest, AnswersEachBareLfTerminatedCommandOnceInOrder) {
+  start();
+  RawClient client(port());
+  client.reply();
+  client.send("EHLO client.test\nMAIL FROM:<a@b.test>\nRCPT TO:<box@example.com>\nNOOP\r\n");
+  EXPECT_THAT(client.reply(), HasSubstr("250 ENHANCEDSTATUSCODES"));
+  EXPECT_THAT(client.reply(), StartsWith("250 2.1.0"));
+  EXPECT_THAT(client.reply(), StartsWith("250 2.1.5"));
+  EXPECT_THAT(client.reply(), StartsWith("250 2.0.0"));
+  EXPECT_THAT(client.command("QUIT"), StartsWith("221 "));  // no reply was left over
 }
 
 // --- pipelining ------------------------------------------------------------------
@@ -693,6 +795,72 @@ TEST_F(SmtpServerTest, SmtplibGetsRefusedRecipientsAndTheOthersGetTheMessage) {
   const Delivery delivery = sink_.deliveries().at(0);
   EXPECT_THAT(delivery.recipients, ElementsAre("box@example.com", "third@example.com"));
   EXPECT_EQ(tempmail::detail::parse_message(delivery.raw).subject, "Gr\u00fc\u00dfe from smtplib");
+}
+
+// --- AUTH with real clients: any user name and password is accepted ----------------
+
+TEST_F(SmtpServerTest, SmtplibLogsInWithWhatItPicksAndDelivers) {
+  start();
+  const auto answer =
+      run_smtp_client({"send", "--port", std::to_string(port()), "--sender", "app@b.test", "--to",
+                       "box@example.com", "--user", "app", "--password", "any-password"});
+  EXPECT_EQ(answer.at("login").as_array().at(0).as_int64(), 235) << boost::json::serialize(answer);
+  ASSERT_TRUE(sink_.wait_for_deliveries(1));
+  EXPECT_THAT(sink_.deliveries().at(0).raw, HasSubstr("with ESMTPA"));
+  EXPECT_THAT(sink_.deliveries().at(0).raw, Not(HasSubstr("any-password")));
+}
+
+TEST_F(SmtpServerTest, SmtplibLogsInWithEachMechanism) {
+  start();
+  for (const std::string mechanism : {"PLAIN", "LOGIN"}) {
+    const auto answer = run_smtp_client({"send", "--port", std::to_string(port()), "--sender",
+                                         "app@b.test", "--to", "box@example.com", "--user", "app",
+                                         "--password", "s3cret", "--mechanism", mechanism});
+    EXPECT_EQ(answer.at("login").as_array().at(0).as_int64(), 235) << mechanism;
+  }
+  ASSERT_TRUE(sink_.wait_for_deliveries(2));
+}
+
+TEST_F(SmtpServerTest, SwaksAuthenticatesWithPlainAndLogin) {
+  start();
+  for (const std::string mechanism : {"PLAIN", "LOGIN"}) {
+    const auto result = test::run_process(
+        {"swaks", "--server", "127.0.0.1:" + std::to_string(port()), "--to", "box@example.com",
+         "--from", "app@b.test", "--auth", mechanism, "--auth-user", "app", "--auth-password",
+         "s3cret", "--header", "Subject: swaks " + mechanism},
+        {.timeout = 60s});
+    ASSERT_TRUE(result.ok()) << result.describe();
+    EXPECT_THAT(result.out, HasSubstr("235 2.7.0 Authentication successful")) << mechanism;
+  }
+  ASSERT_TRUE(sink_.wait_for_deliveries(2));
+  for (const auto& delivery : sink_.deliveries()) {
+    EXPECT_THAT(delivery.raw, HasSubstr("with ESMTPA"));
+  }
+}
+
+TEST_F(SmtpServerTest, CurlAuthenticatesWithUserAndPassword) {
+  start();
+  const TempFile message("curl.eml", "Subject: from curl\r\n\r\nhello\r\n");
+  // curl's own choice, then PLAIN with an initial response (--sasl-ir).
+  const std::vector<std::vector<std::string>> variants = {
+      {}, {"--login-options", "AUTH=PLAIN", "--sasl-ir"}, {"--login-options", "AUTH=LOGIN"}};
+  for (const auto& extra : variants) {
+    std::vector<std::string> argv = {"curl",          "--silent",
+                                     "--show-error",  "--verbose",
+                                     "--url",         "smtp://127.0.0.1:" + std::to_string(port()),
+                                     "--mail-from",   "app@b.test",
+                                     "--mail-rcpt",   "box@example.com",
+                                     "--upload-file", message.path(),
+                                     "--user",        "app:s3cret"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const auto result = test::run_process(argv, {.timeout = 60s});
+    ASSERT_TRUE(result.ok()) << result.describe();
+    EXPECT_THAT(result.err, HasSubstr("235 2.7.0")) << result.describe();
+  }
+  ASSERT_TRUE(sink_.wait_for_deliveries(3));
+  for (const auto& delivery : sink_.deliveries()) {
+    EXPECT_THAT(delivery.raw, AllOf(HasSubstr("with ESMTPA"), HasSubstr("from curl")));
+  }
 }
 
 TEST_F(SmtpServerTest, ManyConcurrentSmtplibSessionsAreAllDelivered) {

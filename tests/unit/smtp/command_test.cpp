@@ -22,6 +22,25 @@ TEST(SmtpCommandParser, RecognisesEveryVerb) {
   EXPECT_EQ(parse_command("QUIT").verb, SmtpVerb::kQuit);
   EXPECT_EQ(parse_command("VRFY someone").verb, SmtpVerb::kVrfy);
   EXPECT_EQ(parse_command("HELP").verb, SmtpVerb::kHelp);
+  EXPECT_EQ(parse_command("AUTH PLAIN").verb, SmtpVerb::kAuth);
+  EXPECT_EQ(parse_command("STARTTLS").verb, SmtpVerb::kStartTls);
+  EXPECT_EQ(parse_command("STARTTLS now").error->code, 501);
+}
+
+TEST(SmtpCommandParser, ReadsTheAuthMechanismAndTheInitialResponse) {
+  const SmtpCommand command = parse_command("auth plain AHVzZXIAcGFzcw==");
+  EXPECT_FALSE(command.error);
+  EXPECT_EQ(command.argument, "PLAIN");
+  EXPECT_EQ(command.initial_response, "AHVzZXIAcGFzcw==");
+  EXPECT_EQ(parse_command("AUTH LOGIN").initial_response, std::nullopt);
+  EXPECT_EQ(parse_command("AUTH PLAIN =").initial_response, "=");  // an empty response
+}
+
+TEST(SmtpCommandParser, RefusesAnAuthWithoutAMechanismOrWithExtraWords) {
+  EXPECT_EQ(parse_command("AUTH").error->code, 501);
+  EXPECT_EQ(parse_command("AUTH PL@IN").error->code, 501);
+  EXPECT_EQ(parse_command("AUTH PLAIN abc def").error->code, 501);
+  EXPECT_EQ(parse_command("AUTH THIS-NAME-IS-TOO-LONG-X").error->code, 501);
 }
 
 TEST(SmtpCommandParser, IgnoresTheCaseOfVerbsAndKeywords) {
@@ -37,8 +56,6 @@ TEST(SmtpCommandParser, IgnoresTheCaseOfVerbsAndKeywords) {
 
 TEST(SmtpCommandParser, SeparatesNotImplementedFromUnknownVerbs) {
   EXPECT_EQ(parse_command("EXPN list").verb, SmtpVerb::kNotImplemented);
-  EXPECT_EQ(parse_command("STARTTLS").verb, SmtpVerb::kNotImplemented);
-  EXPECT_EQ(parse_command("AUTH PLAIN abc").verb, SmtpVerb::kNotImplemented);
   EXPECT_EQ(parse_command("BDAT 10 LAST").verb, SmtpVerb::kNotImplemented);
   EXPECT_EQ(parse_command("FROB").verb, SmtpVerb::kUnknown);
   EXPECT_EQ(parse_command("").verb, SmtpVerb::kUnknown);
