@@ -407,6 +407,7 @@ class Wait(CliTestCase):
             (["--subject", "(?<name>x)"], "--subject", "invalid perl operator: (?<"),
             (["--from", "a{1001}"], "--from", "invalid repetition size: {1001}"),
             (["--body", "((a{100}){100}){100}"], "--body", "RE2"),
+            (["--body", b"caf\xe9"], "--body", "invalid UTF-8"),  # Latin-1, not UTF-8
         ]
         for extra, flag, reason in cases:
             with self.subTest(args=extra):
