@@ -9,6 +9,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tempmail/client.hpp"
@@ -44,9 +45,14 @@ class CommandFailed : public std::runtime_error {
 struct GlobalOptions {
   std::string base_url;
   std::string api_key;
+  /// Where base_url came from when it was given: "--base-url" or "TEMPMAIL_BASE_URL".
+  std::string base_url_source;
+  /// "--api-key" when the key was given on the command line.
+  std::string api_key_source;
 };
 
-/// A client for the global options. Throws UsageError when there is no API key.
+/// A client for the global options. Throws UsageError when there is no API
+/// key or a given base URL or key is empty.
 [[nodiscard]] Client make_client(const GlobalOptions& global);
 
 /// A subcommand: CLI11 fills its arguments, `run` does the work once parsing
@@ -62,12 +68,16 @@ void add_message_commands(CLI::App& app, const GlobalOptions& global, Commands& 
 void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& commands);
 void add_extract_command(CLI::App& app, Commands& commands);
 
-/// Writes `doc` and a newline to stdout and flushes.
+/// A CLI11 check that the value is not empty (an unset shell variable in
+/// `tempmail delete "$BOX"` must not reach the API as an empty address).
+[[nodiscard]] CLI::Validator not_empty();
+
+/// Writes `text` to stdout and flushes; CommandFailed when it could not be
+/// written (stdout closed or full).
+void write_stdout(std::string_view text);
+/// Writes `doc` and a newline to stdout and flushes (as write_stdout).
 void print_json(const boost::json::value& doc);
 /// The API's JSON object of a message (`tempmail::to_json`).
 [[nodiscard]] boost::json::value message_json(const Message& message);
-
-/// `text` with every occurrence of each non-empty secret replaced by "[REDACTED]".
-[[nodiscard]] std::string hide_secrets(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace tempmail::cli

@@ -119,11 +119,11 @@ void run_extract(const std::string& file, bool as_json) {
     return;
   }
   if (x.otp.code) {
-    std::cout << *x.otp.code << '\n' << std::flush;
+    write_stdout(*x.otp.code + '\n');
     return;
   }
   if (x.verification_link) {
-    std::cout << x.verification_link->url << '\n' << std::flush;
+    write_stdout(x.verification_link->url + '\n');
     return;
   }
   throw CommandFailed("nothing found: no one-time code and no verification link.\n" +

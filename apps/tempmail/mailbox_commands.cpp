@@ -20,6 +20,7 @@ void add_domains(CLI::App& app, const GlobalOptions& global, Commands& commands)
   auto type = std::make_shared<std::string>("free");
   auto* sub = app.add_subcommand("domains", "List the plan's domain types and domains");
   sub->add_option("--type", *type, "domain type to list (the plan's allowed_types)")
+      ->check(not_empty())
       ->capture_default_str();
   sub->footer(
       "Prints the API's data object: {\"requested_type\", \"allowed_types\", \"domains\"}.");
@@ -38,9 +39,11 @@ void add_create(CLI::App& app, const GlobalOptions& global, Commands& commands) 
   auto* sub = app.add_subcommand("create", "Create a mailbox (random, or with a chosen name)");
   auto* user = sub->add_option("--username", args->username,
                                "ask for this user name (1-64 of a-z 0-9 . _ -) instead of a "
-                               "random one");
+                               "random one")
+                   ->check(not_empty());
   sub->add_option("--domain", args->domain,
                   "with --username: the domain (default: the one the server picks)")
+      ->check(not_empty())
       ->needs(user);
   sub->footer(
       "Prints the API's data object: {\"id\", \"email\", \"domain\", \"expire_at\", "
@@ -65,9 +68,13 @@ void add_switch(CLI::App& app, const GlobalOptions& global, Commands& commands) 
   };
   auto args = std::make_shared<Args>();
   auto* sub = app.add_subcommand("switch", "Move a mailbox you own to a new address");
-  sub->add_option("CURRENT", args->current, "the mailbox's address now")->required();
-  sub->add_option("USERNAME", args->username, "the new user name")->required();
-  sub->add_option("DOMAIN", args->domain, "the new domain (see `tempmail domains`)")->required();
+  sub->add_option("CURRENT", args->current, "the mailbox's address now")
+      ->required()
+      ->check(not_empty());
+  sub->add_option("USERNAME", args->username, "the new user name")->required()->check(not_empty());
+  sub->add_option("DOMAIN", args->domain, "the new domain (see `tempmail domains`)")
+      ->required()
+      ->check(not_empty());
   sub->footer("Prints the API's data object for the new address, as `create` does.");
   commands.push_back({sub, [&global, args] {
                         Client client = make_client(global);
@@ -79,7 +86,7 @@ void add_switch(CLI::App& app, const GlobalOptions& global, Commands& commands) 
 void add_delete(CLI::App& app, const GlobalOptions& global, Commands& commands) {
   auto email = std::make_shared<std::string>();
   auto* sub = app.add_subcommand("delete", "Delete a mailbox and its messages");
-  sub->add_option("EMAIL", *email, "the mailbox's address")->required();
+  sub->add_option("EMAIL", *email, "the mailbox's address")->required()->check(not_empty());
   sub->footer("Prints {\"status\": true, \"email\": EMAIL}.");
   commands.push_back({sub, [&global, email] {
                         Client client = make_client(global);

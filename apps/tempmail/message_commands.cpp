@@ -17,7 +17,7 @@ namespace json = boost::json;
 void add_messages(CLI::App& app, const GlobalOptions& global, Commands& commands) {
   auto email = std::make_shared<std::string>();
   auto* sub = app.add_subcommand("messages", "List a mailbox's messages, content included");
-  sub->add_option("EMAIL", *email, "the mailbox's address")->required();
+  sub->add_option("EMAIL", *email, "the mailbox's address")->required()->check(not_empty());
   sub->footer(
       "Prints the API's list body: {\"status\": true, \"mailbox\": EMAIL, \"messages\": [...]},\n"
       "each message as `tempmail read` prints it. The order is the server's.");
@@ -31,7 +31,8 @@ void add_read(CLI::App& app, const GlobalOptions& global, Commands& commands) {
   auto id = std::make_shared<std::string>();
   auto* sub = app.add_subcommand("read", "Show one message (the server marks it seen)");
   sub->add_option("ID", *id, "the message id (from `tempmail messages` or `wait --print id`)")
-      ->required();
+      ->required()
+      ->check(not_empty());
   sub->footer(
       "Prints the API's data object: {\"is_seen\", \"subject\", \"from\", \"from_email\", \"to\",\n"
       "\"receivedAt\", \"id\", \"html\", \"content\", \"attachments\"}.");
@@ -44,7 +45,7 @@ void add_read(CLI::App& app, const GlobalOptions& global, Commands& commands) {
 void add_delete_message(CLI::App& app, const GlobalOptions& global, Commands& commands) {
   auto id = std::make_shared<std::string>();
   auto* sub = app.add_subcommand("delete-message", "Delete one message");
-  sub->add_option("ID", *id, "the message id")->required();
+  sub->add_option("ID", *id, "the message id")->required()->check(not_empty());
   sub->footer("Prints {\"status\": true, \"id\": ID}.");
   commands.push_back({sub, [&global, id] {
                         Client client = make_client(global);
@@ -61,10 +62,13 @@ void add_attachment(CLI::App& app, const GlobalOptions& global, Commands& comman
   };
   auto args = std::make_shared<Args>();
   auto* sub = app.add_subcommand("attachment", "Download an attachment of a message");
-  sub->add_option("ID", args->id, "the message id")->required();
-  sub->add_option("NAME", args->name, "the attachment's name, as the message lists it")->required();
+  sub->add_option("ID", args->id, "the message id")->required()->check(not_empty());
+  sub->add_option("NAME", args->name, "the attachment's name, as the message lists it")
+      ->required()
+      ->check(not_empty());
   sub->add_option("-o,--output", args->output,
                   "write the bytes to FILE (replaced only when the download is complete)")
+      ->check(not_empty())
       ->type_name("FILE");
   sub->footer(
       "With -o FILE: writes FILE and prints {\"status\": true, \"id\", \"name\", \"file\", "
@@ -76,10 +80,7 @@ void add_attachment(CLI::App& app, const GlobalOptions& global, Commands& comman
                         if (args->output.empty() || args->output == "-") {
                           // In memory first, so a failed download writes nothing to stdout.
                           const std::string bytes = client.attachment(args->id, args->name);
-                          std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-                          std::cout.flush();
-                          if (!std::cout)
-                            throw CommandFailed("could not write the attachment to stdout");
+                          write_stdout(bytes);
                           return;
                         }
                         const std::filesystem::path file(args->output);

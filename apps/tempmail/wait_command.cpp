@@ -10,7 +10,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <stop_token>
 #include <thread>
@@ -37,99 +36,33 @@ struct WaitArgs {
   bool json = false;
 };
 
-// One condition of the predicate: a pattern searched in one aspect of a message.
-struct Condition {
-  std::string what;     // "subject", "sender", "body"
-  std::string pattern;  // as given, for the words
-  std::regex regex;
-  // The texts the pattern is searched in; any may match.
-  std::function<std::vector<std::string>(const Message&)> texts;
-};
-
-Condition make_condition(const std::string& option, std::string what, const std::string& pattern,
-                         std::function<std::vector<std::string>(const Message&)> texts) {
+// One condition for a --subject, --from or --body pattern. Patterns go through
+// RE2 (linear time, bounded stack): a user's pattern can neither crash the
+// command on a long body nor run past --timeout.
+MessagePredicate condition(const char* option, const std::string& pattern,
+                           MessagePredicate (*matches)(Pattern)) {
+  if (pattern.empty())
+    throw UsageError(std::string(option) +
+                     ": the pattern is empty, and an empty pattern matches every message (an "
+                     "unset shell variable?); leave the option out to accept any message");
   try {
-    return Condition{std::move(what), pattern, std::regex(pattern, std::regex::ECMAScript),
-                     std::move(texts)};
-  } catch (const std::regex_error& e) {
-    throw UsageError(option + ": '" + pattern + "' is not a valid regular expression (" + e.what() +
-                     "); the syntax is ECMAScript, as in JavaScript");
+    return matches(Pattern(pattern));
+  } catch (const PatternError& e) {
+    throw UsageError(std::string(option) + ": " + e.what() +
+                     ". The syntax is RE2's: https://github.com/google/re2/wiki/Syntax");
   }
-}
-
-std::string sender_text(const Message& m) {
-  return m.from_name.empty() ? "<" + m.from_email + ">" : m.from_name + " <" + m.from_email + ">";
-}
-
-// The text a person sees, shortened for an explanation.
-std::string excerpt(const std::string& text) {
-  constexpr std::size_t kMax = 80;
-  std::string out;
-  for (char c : text) {
-    if (out.size() == kMax) return out + "...";
-    const bool space = c == ' ' || c == '\n' || c == '\r' || c == '\t';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out.push_back(space ? ' ' : c);
-  }
-  if (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
 }
 
 // All conditions must hold. Described as "has subject matching /Verify/ and
 // sender matching /@app\.test$/"; a message that fails is explained per
 // condition ("whose subject "Sale" does not match /Verify/").
 MessagePredicate make_predicate(const WaitArgs& args) {
-  auto conditions = std::make_shared<std::vector<Condition>>();
-  if (args.subject)
-    conditions->push_back(
-        make_condition("--subject", "subject", *args.subject,
-                       [](const Message& m) { return std::vector<std::string>{m.subject}; }));
-  if (args.from)
-    conditions->push_back(make_condition("--from", "sender", *args.from, [](const Message& m) {
-      return std::vector<std::string>{m.from_email, sender_text(m)};
-    }));
-  if (args.body)
-    conditions->push_back(make_condition("--body", "body", *args.body, [](const Message& m) {
-      return std::vector<std::string>{visible_text(m)};
-    }));
-  if (conditions->empty()) return MessagePredicate::any();
-
-  auto match = [conditions](const Message& m, std::ostream* explain) {
-    bool all = true;
-    bool first_failure = true;
-    for (const Condition& c : *conditions) {
-      const std::vector<std::string> texts = c.texts(m);
-      bool found = false;
-      std::string error;
-      for (const auto& text : texts) {
-        try {
-          found = found || std::regex_search(text, c.regex);
-        } catch (const std::regex_error& e) {
-          error = e.what();  // too complex for this text: counts as no match
-        }
-      }
-      if (found) continue;
-      all = false;
-      if (explain == nullptr) break;
-      *explain << (first_failure ? "whose " : ", and whose ") << c.what;
-      if (c.what == "body")
-        *explain << " \"" << excerpt(texts.front()) << "\"";
-      else
-        *explain << " \"" << texts.back() << "\"";
-      *explain << " does not match /" << c.pattern << "/";
-      if (!error.empty()) *explain << " (the pattern failed on it: " << error << ")";
-      first_failure = false;
-    }
-    return all;
-  };
-  auto describe = [conditions](std::ostream* os) {
-    *os << "has ";
-    for (std::size_t i = 0; i < conditions->size(); ++i) {
-      const Condition& c = (*conditions)[i];
-      *os << (i == 0 ? "" : " and ") << c.what << " matching /" << c.pattern << "/";
-    }
-  };
-  return MessagePredicate(std::move(match), std::move(describe));
+  std::optional<MessagePredicate> all;
+  auto add = [&all](MessagePredicate p) { all = all ? *all && p : std::move(p); };
+  if (args.subject) add(condition("--subject", *args.subject, &subject_matches));
+  if (args.from) add(condition("--from", *args.from, &sender_matches));
+  if (args.body) add(condition("--body", *args.body, &body_matches));
+  return all ? *all : MessagePredicate::any();
 }
 
 // "\r"-updated progress on stderr, only when stderr is a terminal. The line is
@@ -256,7 +189,7 @@ void run_wait(const GlobalOptions& global, const WaitArgs& args) {
   progress.finish();
 
   if (!args.print.empty()) {
-    std::cout << printed_values(messages, args.print) << std::flush;
+    write_stdout(printed_values(messages, args.print));
     return;
   }
   print_json(output_json(messages, args));
@@ -268,7 +201,7 @@ void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& comm
   auto args = std::make_shared<WaitArgs>();
   auto* sub = app.add_subcommand(
       "wait", "Wait for messages that match, then print them, their code, link or id");
-  sub->add_option("EMAIL", args->email, "the mailbox's address")->required();
+  sub->add_option("EMAIL", args->email, "the mailbox's address")->required()->check(not_empty());
   sub->add_option("--subject", args->subject, "the subject matches this regular expression")
       ->type_name("RE");
   sub->add_option("--from", args->from,
@@ -296,8 +229,10 @@ void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& comm
                 "verification_link, links)")
       ->excludes(print);
   sub->footer(
-      "Patterns are ECMAScript regular expressions searched anywhere in the text (anchor with\n"
-      "^ and $); every one given must match. Messages returned before are not returned again\n"
+      "Patterns are RE2 regular expressions (github.com/google/re2/wiki/Syntax), searched\n"
+      "anywhere in the text; ^ and $ match at the start and end of every line (\\A and \\z only\n"
+      "at the ends of the text), so 'code is [0-9]+$' matches a body that ends with a newline.\n"
+      "Every pattern given must match. Messages returned before are not returned again\n"
       "by the same call. Output: the message's JSON (--count N > 1: an array of N); with\n"
       "--json {\"message\": {...}, \"otp\", \"otp_candidates\", \"verification_link\", \"links\"}\n"
       "(an array with --count N > 1); with --print one plain line a message. Exit 4 on\n"

@@ -173,7 +173,30 @@ class HasOtpMatcher : public PhraseMatcher {
   }
 };
 
+class ContainsPatternMatcher {
+ public:
+  using is_gtest_matcher = void;
+  explicit ContainsPatternMatcher(Pattern pattern) : pattern_(std::move(pattern)) {}
+
+  bool MatchAndExplain(const std::string& text, std::ostream*) const {
+    return pattern_.found_in(text);
+  }
+  void DescribeTo(std::ostream* os) const { *os << "contains a match of " << pattern_; }
+  void DescribeNegationTo(std::ostream* os) const { *os << "contains no match of " << pattern_; }
+
+ private:
+  Pattern pattern_;
+};
+
 }  // namespace
+
+::testing::Matcher<std::string> ContainsPattern(std::string_view expression) {
+  return ContainsPatternMatcher(Pattern(expression));
+}
+
+::testing::Matcher<std::string> ContainsPattern(Pattern pattern) {
+  return ContainsPatternMatcher(std::move(pattern));
+}
 
 ::testing::Matcher<const Message&> HasBodyText(::testing::Matcher<std::string> text) {
   return detail::part_matcher(

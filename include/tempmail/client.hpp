@@ -74,7 +74,7 @@ class Client {
   explicit Client(ClientOptions options);
   /// Options from the environment: `TEMPMAIL_API_KEY` (required: throws
   /// std::invalid_argument saying to set it when absent) and `TEMPMAIL_BASE_URL`
-  /// (optional), over `defaults`.
+  /// (optional; set but empty is std::invalid_argument), over `defaults`.
   [[nodiscard]] static Client from_env(ClientOptions defaults = {});
 
   Client(Client&&) noexcept;
@@ -123,8 +123,9 @@ class Client {
                                                      std::chrono::milliseconds hold,
                                                      CallOptions opts = {});
   /// Whether the server offers `long_poll` (the local server does, the hosted
-  /// service does not): asked once with `GET /_local/health`, then remembered.
-  [[nodiscard]] bool supports_long_poll();
+  /// service does not): asked once with `GET /_local/health` (by `opts.deadline`,
+  /// not retried), then remembered.
+  [[nodiscard]] bool supports_long_poll(CallOptions opts = {});
 
   /// The quota headers of the latest response that carried them (from any thread).
   [[nodiscard]] std::optional<Quota> last_quota() const;

@@ -2,7 +2,10 @@
 /// Waiting for a message: a predicate with words for failure output, the
 /// backoff the wait polls with, and the report a timed-out wait throws.
 ///
+///   using tempmail::subject_matches, tempmail::body_matches;
 ///   tempmail::Message m = mailbox.wait_for(
+///       subject_matches("^Verify") && body_matches(R"(code is \d{6}$)"), 30s);
+///   tempmail::Message n = mailbox.wait_for(
 ///       [](const tempmail::Message& m) { return m.subject.starts_with("Verify"); }, 30s);
 ///
 /// GoogleMock matchers work too, through `tempmail/gtest/mailbox_test.hpp`.
@@ -14,12 +17,14 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "tempmail/errors.hpp"
 #include "tempmail/message.hpp"
+#include "tempmail/pattern.hpp"
 #include "tempmail/policy.hpp"
 
 namespace tempmail {
@@ -39,15 +44,14 @@ class MessagePredicate {
 
   /// Any callable `bool(const Message&)`, described by `description`.
   template <class F>
-    requires(std::is_invocable_r_v<bool, const F&, const Message&> &&
-             !std::is_same_v<std::remove_cvref_t<F>, MessagePredicate> &&
-             !std::is_same_v<std::remove_cvref_t<F>, MatchFunction>)
-  MessagePredicate(F predicate, std::string description = "satisfies the given predicate")
-      : MessagePredicate(
-            [p = std::move(predicate)](const Message& m, std::ostream*) {
-              return static_cast<bool>(p(m));
-            },
-            [d = std::move(description)](std::ostream* os) { describe_text(os, d); }) {}
+  requires(std::is_invocable_r_v<bool, const F&, const Message&> &&
+           !std::is_same_v<std::remove_cvref_t<F>, MessagePredicate> &&
+           !std::is_same_v<std::remove_cvref_t<F>, MatchFunction>)
+      MessagePredicate(F predicate, std::string description = "satisfies the given predicate")
+      : MessagePredicate([p = std::move(predicate)](
+                             const Message& m, std::ostream*) { return static_cast<bool>(p(m)); },
+                         [d = std::move(description)](std::ostream* os) { describe_text(os, d); }) {
+  }
 
   /// Every message.
   [[nodiscard]] static MessagePredicate any();
@@ -63,12 +67,32 @@ class MessagePredicate {
   DescribeFunction describe_;
 };
 
+/// Both hold. Described "A and B"; a message is explained by each predicate
+/// it fails ("whose subject ... does not match /x/, and whose body ...").
+[[nodiscard]] MessagePredicate operator&&(const MessagePredicate& a, const MessagePredicate& b);
+
+/// The subject contains a match of `pattern` (RE2 syntax, see pattern.hpp).
+/// A message that fails is explained as `whose subject "Sale" does not match /^Verify/`.
+[[nodiscard]] MessagePredicate subject_matches(Pattern pattern);
+/// The sender contains a match, read both as "user@host" and as "Name <user@host>".
+[[nodiscard]] MessagePredicate sender_matches(Pattern pattern);
+/// The text a person sees in the body (`visible_text(message)`: HTML rendered,
+/// hidden parts left out, CRLF as LF) contains a match. The explanation shows
+/// that text, escaped (a trailing newline is `\n`), shortened in the middle,
+/// and its length.
+[[nodiscard]] MessagePredicate body_matches(Pattern pattern);
+/// The same, compiling `expression` (throws PatternError when RE2 cannot).
+[[nodiscard]] MessagePredicate subject_matches(std::string_view expression);
+[[nodiscard]] MessagePredicate sender_matches(std::string_view expression);
+[[nodiscard]] MessagePredicate body_matches(std::string_view expression);
+
 /// The default backoff of a wait: the number of list calls grows with the
 /// logarithm of the time the message takes (at most 12 calls for 60 s), the
 /// first poll is immediate and the next follows after about 250 ms.
-inline constexpr ExponentialBackoff kDefaultWaitBackoff{
-    .initial = std::chrono::milliseconds(250), .factor = 1.8,
-    .max = std::chrono::milliseconds(20000), .jitter = 0.2};
+inline constexpr ExponentialBackoff kDefaultWaitBackoff{.initial = std::chrono::milliseconds(250),
+                                                        .factor = 1.8,
+                                                        .max = std::chrono::milliseconds(20000),
+                                                        .jitter = 0.2};
 
 /// Where a wait stands, after each poll.
 struct WaitProgress {
@@ -99,14 +123,14 @@ struct WaitReport {
   };
 
   std::string mailbox;
-  std::string wanted;  ///< the predicate's description
+  std::string wanted;            ///< the predicate's description
   std::size_t wanted_count = 1;  ///< how many matching messages were asked for
   std::size_t matched = 0;       ///< how many were found (all of them on success)
   std::chrono::milliseconds timeout{0};
   std::chrono::milliseconds waited{0};
-  int polls = 0;       ///< API calls made (list calls, or long-polls)
+  int polls = 0;           ///< API calls made (list calls, or long-polls)
   bool long_poll = false;  ///< the wait used the server's long-poll
-  int errors = 0;      ///< polls that failed with a transient error and were retried
+  int errors = 0;          ///< polls that failed with a transient error and were retried
   std::string last_error;  ///< what the last failed poll said
   std::vector<Seen> seen;
 

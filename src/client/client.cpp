@@ -198,8 +198,16 @@ Client Client::from_env(ClientOptions defaults) {
         "TEMPMAIL_API_KEY is not set: export it with your Temp Mail API key (for a "
         "tempmail::local::Server, its api_key())");
   defaults.api_key = key;
-  if (const char* url = std::getenv("TEMPMAIL_BASE_URL"); url != nullptr && *url != '\0')
+  if (const char* url = std::getenv("TEMPMAIL_BASE_URL"); url != nullptr) {
+    // Set but empty is a mistake (an unset variable in a CI file), never a
+    // reason to send the tests to the hosted service.
+    if (*url == '\0')
+      throw std::invalid_argument(
+          "TEMPMAIL_BASE_URL is set but empty: set it to the API's http(s)://HOST[:PORT], or "
+          "unset it for " +
+          defaults.base_url);
     defaults.base_url = url;
+  }
   return Client(std::move(defaults));
 }
 
@@ -323,13 +331,15 @@ std::uint64_t Client::download_attachment(std::string_view message_id, std::stri
   return impl_->execute(call, opts, &sink).streamed;
 }
 
-bool Client::supports_long_poll() {
+bool Client::supports_long_poll(CallOptions opts) {
   int known = impl_->long_poll_support.load();
   if (known != 0) return known == 1;
   const Call call{Method::kGet, detail::make_target({"_local", "health"}), "GET /_local/health"};
   bool yes = false;
   try {
-    impl_->json_call(call, {.retry = RetryPolicy::none()}, detail::decode_ack);
+    // Within the caller's deadline: a wait's question must not outlast the wait.
+    impl_->json_call(call, {.deadline = opts.deadline, .retry = RetryPolicy::none()},
+                     detail::decode_ack);
     yes = true;
   } catch (const HttpError&) {
     // Any HTTP answer but a local server's health report: not offered.
@@ -344,17 +354,16 @@ std::optional<MessageList> Client::long_poll(std::string_view email, std::string
                                              std::chrono::milliseconds hold, CallOptions opts) {
   require_text(email, "long_poll", "email");
   if (hold.count() < 0) throw std::invalid_argument("Client::long_poll: hold must not be negative");
-  if (!supports_long_poll()) return std::nullopt;
+  if (!supports_long_poll(opts)) return std::nullopt;
   const std::string ms = std::to_string(hold.count());
-  const Call call{.method = Method::kGet,
-                  .target = after_id.empty()
-                                ? detail::make_target({"_local", "wait"},
-                                                      {{"email", email}, {"timeout", ms}})
-                                : detail::make_target({"_local", "wait"}, {{"email", email},
-                                                                           {"after", after_id},
-                                                                           {"timeout", ms}}),
-                  .endpoint = "GET /_local/wait?email={email}&after={id}&timeout={ms}",
-                  .hold = hold};
+  const Call call{
+      .method = Method::kGet,
+      .target = after_id.empty()
+                    ? detail::make_target({"_local", "wait"}, {{"email", email}, {"timeout", ms}})
+                    : detail::make_target({"_local", "wait"},
+                                          {{"email", email}, {"after", after_id}, {"timeout", ms}}),
+      .endpoint = "GET /_local/wait?email={email}&after={id}&timeout={ms}",
+      .hold = hold};
   return impl_->json_call(call, opts, detail::decode_message_list);
 }
 

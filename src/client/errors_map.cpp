@@ -37,11 +37,12 @@ std::string status_text(int status) {
   return text;
 }
 
-// "<endpoint>: <what happened>. <what to do>[ (<note>)]", with the key redacted.
+// "<endpoint>: <what happened>. <what to do>[ (<note>)]". Made of our own
+// words and the server's message (already screened), so it cannot hold the key.
 std::string compose(const ErrorContext& c, const std::string& happened, const std::string& todo) {
   std::string text = c.endpoint + ": " + happened + ". " + todo;
   if (!c.note.empty()) text += " (" + c.note + ")";
-  return redact(text, c.api_key);
+  return text;
 }
 
 }  // namespace
@@ -69,6 +70,8 @@ std::optional<std::chrono::sys_seconds> quota_retry_at(const HttpResponse& respo
 std::exception_ptr status_error(int status, std::string_view body, const ErrorContext& c,
                                 const std::optional<Quota>& quota,
                                 std::optional<std::chrono::sys_seconds> retry_at) {
+  // The one text from outside: a server or proxy may echo the request's
+  // Authorization header back.
   const std::string message = redact(error_body_message(body), c.api_key);
   std::string happened = "the server answered " + status_text(status);
   if (!message.empty()) happened += ": \"" + message + "\"";
@@ -130,7 +133,8 @@ std::exception_ptr status_error(int status, std::string_view body, const ErrorCo
 }
 
 std::exception_ptr transport_error(const TransportFailure& f, const ErrorContext& c) {
-  const std::string what = f.what();
+  // Words from Asio and OpenSSL: screened like a server's.
+  const std::string what = redact(f.what(), c.api_key);
   if (f.too_large) {
     return std::make_exception_ptr(ResponseTooLargeError(
         compose(c, what,
@@ -139,6 +143,12 @@ std::exception_ptr transport_error(const TransportFailure& f, const ErrorContext
   }
   switch (f.kind()) {
     case FailureKind::kTls:
+      if (f.plain_http)
+        return std::make_exception_ptr(
+            TlsError(compose(c, what,
+                             "The server speaks plain HTTP: use http:// instead of https:// in "
+                             "ClientOptions::base_url"),
+                     0, {}, c.endpoint));
       return std::make_exception_ptr(TlsError(
           compose(
               c, what,

@@ -26,7 +26,8 @@ std::optional<std::chrono::sys_seconds> quota_retry_at(const HttpResponse& respo
                                                        std::chrono::sys_seconds now);
 
 /// What the caller needs to build an error: the endpoint template, why it
-/// was not retried (may be empty) and the key to keep out of the text.
+/// was not retried (may be empty) and the key to screen out of the server's
+/// message (the error's own words never contain it).
 struct ErrorContext {
   std::string endpoint;  ///< "DELETE /api/emails/{email}"
   std::string note;      ///< e.g. "gave up after 4 attempts"

@@ -64,6 +64,14 @@ std::string describe(const error_code& ec) {
   return text;
 }
 
+// The first bytes back were not a TLS record: OpenSSL reads "HTTP/1.1 400"
+// as a record of an unknown version. A plain-HTTP server behind https://.
+bool answered_in_plain_text(const error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  return reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_HTTP_REQUEST;
+}
+
 }  // namespace
 
 std::optional<std::string_view> HttpResponse::header(std::string_view name) const {
@@ -154,6 +162,14 @@ class Connection {
       if (timed_out)
         throw timeout("the TLS handshake with " + where, false, call_deadline_binds, true);
       if (ec) {
+        if (answered_in_plain_text(ec)) {
+          TransportFailure f(FailureKind::kTls, false,
+                             "TLS handshake with " + where +
+                                 " failed: the server answered in plain HTTP, not TLS (" +
+                                 describe(ec) + ")");
+          f.plain_http = true;
+          throw f;
+        }
         std::string text = "TLS handshake with " + where + " failed: " + describe(ec);
         const long verify = SSL_get_verify_result(ssl);
         if (verify != X509_V_OK)

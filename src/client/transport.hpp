@@ -59,6 +59,7 @@ class TransportFailure : public std::runtime_error {
   int status = 0;              ///< the status of a response that was too large
   std::uint64_t streamed = 0;  ///< bytes handed to the sink before the failure
   bool stale = false;          ///< a reused connection the server had closed
+  bool plain_http = false;     ///< https:// to a server that answered in plain HTTP
 
  private:
   FailureKind kind_;

@@ -5,6 +5,7 @@
 
 #include "common/time.hpp"
 #include "tempmail/wait.hpp"
+#include "wait/quote.hpp"
 
 namespace tempmail {
 namespace {
@@ -58,10 +59,11 @@ std::string WaitReport::to_string() const {
   int n = 0;
   for (const auto& s : seen) {
     const Message& m = s.message;
+    // Quoted and escaped: an attacker's subject must not drive the terminal.
     os << "\n  " << ++n << ". from ";
-    if (!m.from_name.empty()) os << "\"" << m.from_name << "\" ";
-    os << "<" << m.from_email << "> at " << detail::format_received_at(m.received_at)
-       << ", subject \"" << m.subject << "\"";
+    if (!m.from_name.empty()) os << detail::quoted(m.from_name) << " ";
+    os << "<" << detail::escaped(m.from_email) << "> at "
+       << detail::format_received_at(m.received_at) << ", subject " << detail::quoted(m.subject);
     if (s.returned_before)
       os << "\n     (already returned by an earlier wait)";
     else if (!s.why_not.empty())

@@ -1,7 +1,9 @@
 #include "wait/wait_loop.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 #include <unordered_set>
 
@@ -59,6 +61,37 @@ std::string quota_message(const WaitReport& report, const QuotaExceededError& e,
   return os.str();
 }
 
+// The wait ran out of time while the server was not answering: that, not
+// "no message arrived", is what happened. Rethrown as the same type, with
+// what the wait had seen.
+[[noreturn]] void throw_server_gone(const WaitReport& report, const std::exception_ptr& failure) {
+  auto words = [&report](const Error& e) {
+    std::ostringstream os;
+    os << "The server stopped answering while waiting for a message in " << report.mailbox
+       << ": the last poll failed (" << report.errors << " of " << report.polls
+       << (report.polls == 1 ? " poll" : " polls") << " failed in "
+       << std::chrono::duration<double>(report.waited).count() << " s";
+    if (!report.seen.empty())
+      os << "; " << report.seen.size()
+         << (report.seen.size() == 1 ? " message had arrived" : " messages had arrived")
+         << ", none matched";
+    os << "). Check that the server is running and reachable. Last error: " << e.what();
+    return os.str();
+  };
+  try {
+    std::rethrow_exception(failure);
+  } catch (const TimeoutError& e) {
+    throw TimeoutError(words(e), e.http_status(), e.server_message(), e.endpoint());
+  } catch (const TlsError& e) {
+    throw TlsError(words(e), e.http_status(), e.server_message(), e.endpoint());
+  } catch (const TransportError& e) {
+    throw TransportError(words(e), e.http_status(), e.server_message(), e.endpoint());
+  } catch (const ServerError& e) {
+    throw ServerError(words(e), e.http_status(), e.server_message(), e.endpoint());
+  }
+  throw std::logic_error("throw_server_gone: not a transient error");
+}
+
 }  // namespace
 
 MessageList ClientWaitDriver::list(const std::string& address, const CallOptions& options) {
@@ -79,8 +112,8 @@ double ClientWaitDriver::random_unit() { return detail::random_unit(); }
 
 std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
                                const MessagePredicate& predicate, std::size_t count,
-                               milliseconds timeout, const WaitOptions& options,
-                               WaitMemory& memory, WaitReport& report) {
+                               milliseconds timeout, const WaitOptions& options, WaitMemory& memory,
+                               WaitReport& report) {
   options.backoff.validate();
   if (timeout.count() < 0) throw std::invalid_argument("wait timeout must not be negative");
   report = WaitReport{.mailbox = address,
@@ -92,6 +125,8 @@ std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
   int attempt = 0;
   // Long-poll until the server turns out not to offer it; then poll the list.
   bool try_long_poll = options.long_poll;
+  // The failure of the latest poll; null once a poll succeeded after it.
+  std::exception_ptr last_failure;
 
   while (true) {
     const CallOptions call{.deadline = std::max(driver.now(), deadline) + kFinalPollGrace,
@@ -128,7 +163,8 @@ std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
       // Wait for the reset only when it comes before the deadline.
       auto retry_at = e.retry_at();
       if (retry_at) {
-        auto until = driver.now() + duration_cast<steady::duration>(*retry_at - driver.system_now());
+        auto until =
+            driver.now() + duration_cast<steady::duration>(*retry_at - driver.system_now());
         if (until <= deadline) {
           ++report.errors;
           report.last_error = e.what();
@@ -137,18 +173,21 @@ std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
         }
       }
       report.waited = duration_cast<milliseconds>(driver.now() - start);
-      throw QuotaExceededError(quota_message(report, e, retry_at), e.server_message(),
-                               e.endpoint(), e.quota(), retry_at);
+      throw QuotaExceededError(quota_message(report, e, retry_at), e.server_message(), e.endpoint(),
+                               e.quota(), retry_at);
     } catch (const TransportError& e) {
       ++report.errors;
       report.last_error = e.what();
+      last_failure = std::current_exception();
     } catch (const ServerError& e) {
       ++report.errors;
       report.last_error = e.what();
+      last_failure = std::current_exception();
     }
     // Other errors (authentication, permission, not found, decode) end the wait at once.
 
     if (polled) {
+      last_failure = nullptr;
       std::vector<const Message*> matched;
       for (const auto& m : memory.seen) {
         if (contains(memory.returned, m.id) || !predicate.matches(m)) continue;
@@ -157,11 +196,10 @@ std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
       }
       report.matched = matched.size();
       if (options.on_poll)
-        options.on_poll(WaitProgress{
-            .elapsed = duration_cast<milliseconds>(driver.now() - start),
-            .polls = report.polls,
-            .messages_seen = memory.seen.size(),
-            .matched = matched.size()});
+        options.on_poll(WaitProgress{.elapsed = duration_cast<milliseconds>(driver.now() - start),
+                                     .polls = report.polls,
+                                     .messages_seen = memory.seen.size(),
+                                     .matched = matched.size()});
       if (matched.size() == count) {
         std::vector<Message> result;
         for (const Message* m : matched) {
@@ -177,12 +215,14 @@ std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
     const auto now = driver.now();
     if (now >= deadline) break;
     if (held) continue;
-    const auto next = std::min(now + options.backoff.delay(attempt++, driver.random_unit()), deadline);
+    const auto next =
+        std::min(now + options.backoff.delay(attempt++, driver.random_unit()), deadline);
     driver.sleep_until(next);
   }
 
   report.waited = duration_cast<milliseconds>(driver.now() - start);
   fill_seen(memory, predicate, report);
+  if (last_failure) throw_server_gone(report, last_failure);
   throw WaitTimeout(report);
 }
 

@@ -14,6 +14,7 @@ import pty
 import selectors
 import signal
 import smtplib
+import socket
 import subprocess
 import sys
 import tempfile
@@ -373,6 +374,55 @@ class Wait(CliTestCase):
                 r = self.run_cli("wait", self.box, *extra, expect=EXIT_USAGE)
                 self.assertIn(named, r.err)
 
+    def test_body_pattern_on_a_30_kb_body_does_not_crash(self):
+        # std::regex recursed once per character here and died with SIGSEGV.
+        self.send(email(self.box, "Long", "code " + "x" * (30 * 1024) + " w"))
+        doc = self.run_json("wait", self.box, "--body", "code.*w", "--timeout", "30s")
+        self.assertEqual(doc["subject"], "Long")
+
+    def test_backtracking_pattern_ends_at_the_timeout(self):
+        # std::regex backtracked for ever on this, ignoring --timeout.
+        self.send(email(self.box, "Letters", "a" * 40 + "!"))
+        self.run_cli("wait", self.box, "--timeout", "30s")  # it has arrived
+        r = self.run_cli("wait", self.box, "--body", "(a+)+$", "--timeout", "1s",
+                         expect=EXIT_TIMEOUT)
+        self.assertIn("does not match /(a+)+$/", r.err)
+
+    def test_dollar_matches_before_the_newline_that_ends_the_text(self):
+        self.send(email(self.box, "Code", "Your code is 123456"))  # the text part ends with \n
+        doc = self.run_json("wait", self.box, "--body", "code is [0-9]+$", "--timeout", "30s")
+        self.assertEqual(doc["subject"], "Code")
+
+    def test_timeout_report_shows_the_text_matched_against_and_its_length(self):
+        self.send(email(self.box, "Code", "Your code is 123456"))
+        self.run_cli("wait", self.box, "--timeout", "30s")  # it has arrived
+        r = self.run_cli("wait", self.box, "--body", r"code is [0-9]+\z", "--timeout", "1s",
+                         expect=EXIT_TIMEOUT)
+        self.assertIn(r'whose body "Your code is 123456\n" (20 bytes) does not match '
+                      r'/code is [0-9]+\z/', r.err)
+
+    def test_patterns_re2_cannot_compile_are_usage_errors_naming_the_flag_and_reason(self):
+        cases = [
+            (["--body", r"(a)\1"], "--body", r"invalid escape sequence: \1"),
+            (["--subject", "(?<name>x)"], "--subject", "invalid perl operator: (?<"),
+            (["--from", "a{1001}"], "--from", "invalid repetition size: {1001}"),
+            (["--body", "((a{100}){100}){100}"], "--body", "RE2"),
+            (["--body", b"caf\xe9"], "--body", "invalid UTF-8"),  # Latin-1, not UTF-8
+        ]
+        for extra, flag, reason in cases:
+            with self.subTest(args=extra):
+                r = self.run_cli("wait", self.box, *extra, expect=EXIT_USAGE)
+                self.assertIn(flag, r.err)
+                self.assertIn(reason, r.err)
+                self.assertIn("re2/wiki/Syntax", r.err)
+
+    def test_an_empty_pattern_is_a_usage_error(self):
+        self.send(email(self.box, "Anything", "at all"))
+        for flag in ("--subject", "--from", "--body"):
+            with self.subTest(flag=flag):
+                r = self.run_cli("wait", self.box, flag, "", expect=EXIT_USAGE)
+                self.assertIn(f"{flag}: the pattern is empty", r.err)
+
     def test_durations(self):
         self.send(email(self.box, "Here", "already"))
         for text in ["30s", "2m", "500ms", "1h", "1m30s", "45", "0.5", "1.5s"]:
@@ -508,12 +558,101 @@ class KeysAndUsage(CliTestCase):
             with self.subTest(args=args):
                 self.run_cli(*args, expect=EXIT_USAGE)
 
+    def test_an_empty_base_url_is_exit_2_not_the_hosted_service(self):
+        r = self.run_cli("--base-url", "", "domains", expect=EXIT_USAGE)
+        self.assertIn("--base-url is empty", r.err)
+        r = self.run_cli("domains", expect=EXIT_USAGE, env=self.env(TEMPMAIL_BASE_URL=""))
+        self.assertIn("TEMPMAIL_BASE_URL is empty", r.err)
+        r = self.run_cli("--api-key", "", "domains", expect=EXIT_USAGE)
+        self.assertIn("--api-key is empty", r.err)
+
+    def test_an_unknown_subcommand_is_named_with_the_subcommands(self):
+        for args in (["foo"], ["--base-url", self.server.url, "foo", "extra"]):
+            with self.subTest(args=args):
+                r = self.run_cli(*args, expect=EXIT_USAGE)
+                self.assertIn("unknown subcommand 'foo'", r.err)
+                self.assertIn("domains, create", r.err)
+                self.assertIn("wait, extract", r.err)
+
+    def test_https_to_a_plain_http_server_says_to_use_http(self):
+        url = self.server.url.replace("http://", "https://")
+        r = self.run_cli("--base-url", url, "domains", expect=EXIT_ERROR)
+        self.assertIn("answered in plain HTTP", r.err)
+        self.assertIn("use http://", r.err)
+        self.assertNotIn("certificate", r.err)
+
+    def test_a_short_key_does_not_garble_messages(self):
+        r = self.run_cli("--api-key", "e", "domains", expect=EXIT_AUTH)
+        self.assertNotIn("[REDACTED]", r.err)
+        self.assertIn("The API key was not accepted: check TEMPMAIL_API_KEY", r.err)
+        r = self.run_cli("--api-key", "e", "frobnicate", expect=EXIT_USAGE)
+        self.assertIn("unknown subcommand 'frobnicate'", r.err)
+
+    def test_output_that_cannot_be_written_is_exit_1(self):
+        # A closed or full stdout must not pass for an empty success in a pipeline.
+        with open("/dev/full", "wb") as full:
+            for name, kwargs in (("full", {"stdout": full}),
+                                 ("closed", {"stdout": None, "preexec_fn": lambda: os.close(1)})):
+                with self.subTest(stdout=name):
+                    p = subprocess.run([TEMPMAIL, "domains"], stderr=subprocess.PIPE,
+                                       env=self.env(), timeout=DEADLINE, **kwargs)
+                    self.assertEqual(p.returncode, EXIT_ERROR, p.stderr)
+                    self.assertIn(b"could not write the output to stdout", p.stderr)
+
+    def test_empty_arguments_are_usage_errors(self):
+        for args in (["delete", ""], ["messages", ""], ["read", ""], ["wait", ""],
+                     ["delete-message", ""], ["attachment", "id", ""], ["attachment", "", "n"],
+                     ["attachment", "id", "n", "-o", ""], ["switch", "a@example.com", "", "x"],
+                     ["create", "--username", ""], ["domains", "--type", ""]):
+            with self.subTest(args=args):
+                r = self.run_cli(*args, expect=EXIT_USAGE)
+                self.assertIn("the value is empty", r.err)
+
     def test_help_and_version(self):
         r = self.run_cli("--help")
         for word in ["wait", "extract", "attachment", "--api-key", "Exit codes"]:
             self.assertIn(word, r.out)
         self.assertIn("--print", self.run_cli("wait", "--help").out)
         self.assertRegex(self.run_cli("--version").out, r"^tempmail \d+\.\d+\.\d+\n$")
+
+
+def connected_to(port):
+    """Whether some socket on this host has an established connection to 127.0.0.1:port."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return any(row[2] == "0100007F:%04X" % port and row[3] == "01" for row in rows)
+
+
+class ServerGoesAway(CliTestCase):
+    def test_a_server_that_dies_during_wait_is_reported_as_gone_exit_1(self):
+        box = self.create()
+        proc = self.start_cli("wait", box, "--subject", "Verify", "--timeout", "5s")
+        # The wait is under way once it holds a connection to the server.
+        port = int(self.server.url.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 30
+        while not connected_to(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(connected_to(port), "the wait never connected")
+        self.server.proc.kill()
+        self.server.proc.wait()
+        r = self.finish(proc, expect=EXIT_ERROR)
+        self.assertIn("The server stopped answering while waiting for a message in " + box, r.err)
+        self.assertNotIn("No message arrived", r.err)
+
+    def test_a_server_that_never_answers_cannot_stretch_the_timeout(self):
+        # Accepts connections and says nothing: the wait still ends at --timeout
+        # (plus the grace for the last answer), not after the 30 s request timeout.
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(16)
+            url = "http://127.0.0.1:%d" % silent.getsockname()[1]
+            proc = subprocess.run([TEMPMAIL, "wait", "box@example.com", "--timeout", "1s"],
+                                  capture_output=True, env=self.env(TEMPMAIL_BASE_URL=url),
+                                  timeout=20)
+        r = Result(proc.returncode, proc.stdout, proc.stderr)
+        self.check_contract(r)
+        self.assertEqual(r.code, EXIT_ERROR, repr(r))
+        self.assertIn("The server stopped answering", r.err)
 
 
 class Quota(CliTestCase):

@@ -28,10 +28,10 @@ KEY = "tk_" + secrets.token_urlsafe(24)
 
 
 class Server:
-    def __init__(self, *extra):
+    def __init__(self, *extra, key=KEY):
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [ARGS.server, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--api-key", KEY,
+            [ARGS.server, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--api-key", key,
              *extra], stdout=subprocess.PIPE, stderr=self.log)
         info = json.loads(self.proc.stdout.readline())
         self.url = info["http"]
@@ -48,7 +48,9 @@ class Server:
         return text
 
 
-class KeyNeverAppears(unittest.TestCase):
+class ToolRuns(unittest.TestCase):
+    """Runs the tools and keeps every byte they wrote in self.outputs."""
+
     def setUp(self):
         self.outputs = []  # (where, bytes)
         self.tmp = tempfile.TemporaryDirectory()
@@ -71,6 +73,9 @@ class KeyNeverAppears(unittest.TestCase):
         with smtplib.SMTP(*server.smtp, timeout=30) as s:
             s.send_message(msg)
 
+
+
+class KeyNeverAppears(ToolRuns):
     def test_nothing_printed_logged_or_saved_contains_the_key(self):
         server = Server("--quota", "12")
         try:
@@ -120,6 +125,41 @@ class KeyNeverAppears(unittest.TestCase):
         self.assertTrue(any(w.endswith(".json") for w, _ in self.outputs), "no artifacts written")
         leaks = [where for where, data in self.outputs if KEY.encode() in data]
         self.assertEqual(leaks, [], "the API key appears in these outputs")
+
+
+class ShortKey(ToolRuns):
+    """A one-letter key: nothing can be found by searching for it, so it must never enter a
+    message; and no message may be garbled by replacing the letter wherever it occurs."""
+
+    def test_messages_stay_intact_with_a_one_letter_key(self):
+        server = Server("--quota", "6", key="e")
+        try:
+            hosted = {"TEMPMAIL_API_KEY": "e", "TEMPMAIL_BASE_URL": server.url}
+            cli = [ARGS.cli]
+            box = json.loads(self.run_tool("cli create", cli + ["create"], hosted).stdout)["email"]
+            self.send(server, box, "Welcome", "Hello there")
+            timeout = self.run_tool(
+                "cli wait timeout",
+                cli + ["wait", box, "--subject", "Verify", "--timeout", "1s"], hosted)
+            not_found = self.run_tool("cli not found", cli + ["messages", "nobody@example.com"],
+                                      hosted)
+            wrong = self.run_tool("cli wrong key", cli + ["--api-key", "x", "domains"],
+                                  {"TEMPMAIL_BASE_URL": server.url})
+            stray = self.run_tool("cli stray key", cli + ["--api-key", "e", "delete", box, "e"],
+                                  {"TEMPMAIL_BASE_URL": server.url})
+            for i in range(8):
+                self.run_tool(f"cli quota {i}", cli + ["domains"], hosted)
+        finally:
+            self.outputs.append(("server log", server.stop()))
+        self.assertEqual(timeout.returncode, 4)
+        self.assertIn(b'whose subject "Welcome" does not match /Verify/', timeout.stderr)
+        self.assertIn(b"Timed out after", timeout.stderr)
+        self.assertEqual(not_found.returncode, 6)
+        self.assertIn(b"The API key was not accepted", wrong.stderr)
+        self.assertIn(b"The following argument was not expected: [REDACTED]", stray.stderr)
+        garbled = [where for where, data in self.outputs
+                   if where != "cli stray key stderr" and b"[REDACTED]" in data]
+        self.assertEqual(garbled, [], "a message was garbled by replacing the key")
 
 
 def main():

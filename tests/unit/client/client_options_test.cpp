@@ -69,6 +69,19 @@ TEST(ClientFromEnv, ReadsTheKeyAndBaseUrl) {
   ::unsetenv("TEMPMAIL_BASE_URL");
 }
 
+TEST(ClientFromEnv, RejectsAnEmptyBaseUrlInsteadOfUsingTheHostedService) {
+  ::setenv("TEMPMAIL_API_KEY", "env-key", 1);
+  ::setenv("TEMPMAIL_BASE_URL", "", 1);
+  try {
+    (void)Client::from_env();
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("TEMPMAIL_BASE_URL is set but empty"));
+  }
+  ::unsetenv("TEMPMAIL_API_KEY");
+  ::unsetenv("TEMPMAIL_BASE_URL");
+}
+
 TEST(CallOptions, HaveTheirRetryPolicyValidatedNamingTheField) {
   Client client({.base_url = "http://127.0.0.1:1", .api_key = "k"});
   try {

@@ -104,6 +104,34 @@ TEST(StatusError, AddsWhyItWasNotRetried) {
   EXPECT_THAT(e.what(), HasSubstr("(gave up after 4 attempts)"));
 }
 
+TEST(Errors, AreNotDamagedByAShortApiKey) {
+  // Our own words never contain the key, so there is nothing to replace in them.
+  const ErrorContext context{.endpoint = "DELETE /api/emails/{email}", .api_key = "e"};
+  const std::string body = R"({"message": "Missing or invalid API key: send the Bearer header"})";
+  for (int code : {401, 404, 429, 500}) {
+    try {
+      std::rethrow_exception(status_error(code, body, context));
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(), Not(HasSubstr("[REDACTED]"))) << code;
+      EXPECT_THAT(e.what(), HasSubstr("Missing or invalid API key: send the Bearer header"));
+      EXPECT_THAT(e.what(), HasSubstr("DELETE /api/emails/{email}: the server answered"));
+    }
+  }
+  const TlsError tls = rethrow_as<TlsError>(transport_error(
+      TransportFailure(FailureKind::kTls, false, "the certificate expired"), context));
+  EXPECT_THAT(tls.what(),
+              HasSubstr("the certificate expired. Check that the server's certificate"));
+}
+
+TEST(TransportError, TellsToUseHttpWhenTheServerAnsweredInPlainHttp) {
+  TransportFailure f(FailureKind::kTls, false,
+                     "TLS handshake with 127.0.0.1:8025 failed: the server answered in plain HTTP");
+  f.plain_http = true;
+  const TlsError e = rethrow_as<TlsError>(transport_error(f, kContext));
+  EXPECT_THAT(e.what(), HasSubstr("use http:// instead of https://"));
+  EXPECT_THAT(e.what(), Not(HasSubstr("certificate")));
+}
+
 TEST(Errors, NeverContainTheApiKey) {
   // A server that echoes the Authorization header back must not leak it.
   const std::string echo =

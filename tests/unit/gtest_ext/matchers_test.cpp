@@ -26,11 +26,12 @@ Message signup_email() {
       .to = "box@example.com",
       .received_at = std::chrono::sys_seconds{std::chrono::seconds{1'800'000'000}},
       .html = true,
-      .content = "<html><head><style>.x{color:#123456}</style></head><body>"
-                 "<p>Welcome!</p><p>Your verification code is <b>482913</b>.</p>"
-                 "<p><a href=\"https://myapp.test/verify?token=abc\">Verify my email</a></p>"
-                 "<p><a href=\"https://myapp.test/unsubscribe\">Unsubscribe</a></p>"
-                 "</body></html>",
+      .content =
+          "<html><head><style>.x{color:#123456}</style></head><body>"
+          "<p>Welcome!</p><p>Your verification code is <b>482913</b>.</p>"
+          "<p><a href=\"https://myapp.test/verify?token=abc\">Verify my email</a></p>"
+          "<p><a href=\"https://myapp.test/unsubscribe\">Unsubscribe</a></p>"
+          "</body></html>",
       .attachments = {{.name = "terms.pdf", .extension = "pdf", .size = 10, .url = "u"}}};
 }
 
@@ -49,6 +50,27 @@ TEST(HasSubject, DescribesAndExplainsTheSubject) {
   EXPECT_FALSE(::testing::Matches(m)(signup_email()));
   EXPECT_EQ(explain(m, signup_email()), "whose subject is \"Verify your email\"");
   EXPECT_THAT(signup_email(), HasSubject("Verify your email"));
+}
+
+TEST(ContainsPattern, SearchesWithRe2AndDescribesThePattern) {
+  EXPECT_THAT(signup_email(), HasSubject(ContainsPattern("^Verify")));
+  EXPECT_THAT(signup_email(), HasBodyText(ContainsPattern(R"(code is \d{6}\.$)")));
+  EXPECT_THAT("Your code is 123456\n", ContainsPattern("[0-9]+$"));
+  auto m = HasSubject(ContainsPattern("^Reset"));
+  EXPECT_EQ(DescribeMatcher<const Message&>(m), "has subject that contains a match of /^Reset/");
+  EXPECT_EQ(DescribeMatcher<const Message&>(m, /*negation=*/true),
+            "has subject that contains no match of /^Reset/");
+  EXPECT_EQ(explain(m, signup_email()), "whose subject is \"Verify your email\"");
+}
+
+TEST(ContainsPattern, RejectsWhatRe2CannotCompile) {
+  EXPECT_THROW(ContainsPattern("(unclosed"), PatternError);
+}
+
+TEST(ContainsPattern, HandlesALongTextThatCrashesStdRegex) {
+  const std::string body = "code " + std::string(30 * 1024, 'x') + " w";
+  EXPECT_THAT(body, ContainsPattern("code.*w"));
+  EXPECT_THAT(std::string(50000, 'a') + "!", Not(ContainsPattern("^(a+)+$")));
 }
 
 TEST(FromAddress, MatchesTheSenderAddress) {

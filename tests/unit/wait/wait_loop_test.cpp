@@ -222,6 +222,42 @@ TEST_F(WaitLoopTest, RetriesTransientErrorsInsideTheDeadline) {
   EXPECT_EQ(report.errors, 2);
 }
 
+TEST_F(WaitLoopTest, SaysTheServerStoppedAnsweringWhenTheLastPollsFailed) {
+  box.arrive_at(0s, make_message("a", "Weekly sale"));
+  // The first poll answers; then the server is gone for the rest of the wait.
+  int calls = 0;
+  box.fail_next(1000, [&calls] {
+    if (++calls > 1)
+      throw TransportError("could not connect to 127.0.0.1:9: Connection refused", 0, "",
+                           "GET /api/messages?email={email}");
+  });
+  try {
+    (void)wait(subject_is("Verify"), 10s);
+    FAIL() << "expected TransportError";
+  } catch (const WaitTimeout& e) {
+    FAIL() << "reported as a timeout: " << e.what();
+  } catch (const TransportError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("The server stopped answering while waiting for a message "
+                                    "in box@example.com: the last poll failed"));
+    EXPECT_THAT(e.what(), HasSubstr("1 message had arrived, none matched"));
+    EXPECT_THAT(e.what(), HasSubstr("Connection refused"));
+    EXPECT_EQ(e.endpoint(), "GET /api/messages?email={email}");
+  }
+  EXPECT_GT(report.errors, 1);
+}
+
+TEST_F(WaitLoopTest, KeepsTheTimeoutReportWhenTheServerAnsweredAgainBeforeTheDeadline) {
+  box.fail_next(2, [] { throw TransportError("refused", 0, "", "GET /api/messages"); });
+  EXPECT_THROW(wait(subject_is("Verify"), 30s), WaitTimeout);
+  EXPECT_EQ(report.errors, 2);
+}
+
+TEST_F(WaitLoopTest, KeepsTheTypeOfAServerErrorThatLastedToTheDeadline) {
+  box.fail_next(1000,
+                [] { throw ServerError("502 from the gateway", 502, "", "GET /api/messages"); });
+  EXPECT_THROW(wait(subject_is("Verify"), 5s), ServerError);
+}
+
 TEST_F(WaitLoopTest, FailsAtOnceOnAnAuthenticationError) {
   box.fail_next(1, [] { throw AuthError("401", 401, "bad key", "GET /api/messages"); });
   EXPECT_THROW(wait(MessagePredicate::any(), 30s), AuthError);
@@ -254,6 +290,21 @@ TEST_F(WaitLoopTest, FailsAtOnceWhenTheQuotaResetsAfterTheDeadline) {
     EXPECT_EQ(e.retry_at(), reset);
   }
   EXPECT_EQ(box.elapsed(), 0s);
+}
+
+TEST_F(WaitLoopTest, TimeoutReportEscapesWhatASenderControls) {
+  Message m = make_message("x", "Sale\x1b[2J\r\nFake line");
+  m.from_name = "Shop\x07";
+  box.arrive_at(0s, m);
+  try {
+    wait(subject_is("Verify"), 1s);
+    FAIL() << "expected WaitTimeout";
+  } catch (const WaitTimeout& e) {
+    const std::string text = e.what();
+    EXPECT_THAT(text, HasSubstr(R"(from "Shop\x07" <app@myapp.test> at )"));
+    EXPECT_THAT(text, HasSubstr(R"(subject "Sale\x1b[2J\r\nFake line")"));
+    EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  }
 }
 
 TEST_F(WaitLoopTest, TimeoutReportSaysWhatArrivedAndWhyItDidNotMatch) {

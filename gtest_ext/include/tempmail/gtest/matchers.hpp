@@ -4,6 +4,7 @@
 ///
 ///   EXPECT_THAT(msg, AllOf(HasSubject(HasSubstr("Verify")),
 ///                          FromAddress(EndsWith("@myapp.test")), HasOtp()));
+///   EXPECT_THAT(msg, HasBodyText(ContainsPattern(R"(code is \d{6}$)")));
 #pragma once
 
 #include <gmock/gmock.h>
@@ -11,8 +12,10 @@
 #include <chrono>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "tempmail/message.hpp"
+#include "tempmail/pattern.hpp"
 
 namespace tempmail::gtest {
 namespace detail {
@@ -62,19 +65,27 @@ std::string sender_text(const Message& m);
 
 }  // namespace detail
 
+/// A string in which an RE2 pattern (`tempmail::Pattern`: linear time, `^` and
+/// `$` at line ends) finds a match, e.g. `HasSubject(ContainsPattern("^Verify"))`.
+/// Use it instead of GoogleTest's `ContainsRegex` for patterns and texts from
+/// outside the test. Throws PatternError when RE2 cannot compile it.
+::testing::Matcher<std::string> ContainsPattern(std::string_view expression);
+::testing::Matcher<std::string> ContainsPattern(Pattern pattern);
+
 /// The subject, e.g. `HasSubject(HasSubstr("Verify"))` or `HasSubject("Welcome")`.
 inline ::testing::Matcher<const Message&> HasSubject(::testing::Matcher<std::string> m) {
-  return detail::part_matcher("subject", [](const Message& x) { return x.subject; }, std::move(m));
+  return detail::part_matcher(
+      "subject", [](const Message& x) { return x.subject; }, std::move(m));
 }
 /// The sender's address ("from_email").
 inline ::testing::Matcher<const Message&> FromAddress(::testing::Matcher<std::string> m) {
-  return detail::part_matcher("sender address", [](const Message& x) { return x.from_email; },
-                              std::move(m));
+  return detail::part_matcher(
+      "sender address", [](const Message& x) { return x.from_email; }, std::move(m));
 }
 /// The sender's display name ("from").
 inline ::testing::Matcher<const Message&> FromName(::testing::Matcher<std::string> m) {
-  return detail::part_matcher("sender name", [](const Message& x) { return x.from_name; },
-                              std::move(m));
+  return detail::part_matcher(
+      "sender name", [](const Message& x) { return x.from_name; }, std::move(m));
 }
 /// The sender as a person reads it: `"Name" <address>` (or just the address).
 inline ::testing::Matcher<const Message&> From(::testing::Matcher<std::string> m) {
@@ -82,12 +93,13 @@ inline ::testing::Matcher<const Message&> From(::testing::Matcher<std::string> m
 }
 /// The recipient mailbox ("to").
 inline ::testing::Matcher<const Message&> SentTo(::testing::Matcher<std::string> m) {
-  return detail::part_matcher("recipient", [](const Message& x) { return x.to; }, std::move(m));
+  return detail::part_matcher(
+      "recipient", [](const Message& x) { return x.to; }, std::move(m));
 }
 /// The raw content: HTML when the message is HTML, else its text.
 inline ::testing::Matcher<const Message&> HasContent(::testing::Matcher<std::string> m) {
-  return detail::part_matcher("content", [](const Message& x) { return x.content; },
-                              std::move(m));
+  return detail::part_matcher(
+      "content", [](const Message& x) { return x.content; }, std::move(m));
 }
 /// The names of the attachments, comma-separated, e.g. `HasAttachment(EndsWith(".pdf"))`
 /// matches when at least one attachment's name matches.
