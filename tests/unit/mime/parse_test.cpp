@@ -169,6 +169,77 @@ TEST(ParseMessage, KeepsTheNameOfANullSender) {
   EXPECT_EQ(m.from_email, "");
 }
 
+// Issue 16: GMime gives header values out as C strings, which end at a NUL.
+TEST(ParseMessage, ReplacesANulByteInAHeaderAndKeepsWhatFollows) {
+  using namespace std::string_literals;
+  const ParsedMessage m = parse_message(
+      "From: \"Ann\0Bee\" <ann@example.org>\r\n"
+      "To: box@example.com\r\n"
+      "Subject: nul\0subject\r\n"
+      "Content-Type: multipart/mixed; boundary=\"B\"\r\n"
+      "\r\n"
+      "--B\r\n"
+      "Content-Type: text/plain\r\n"
+      "\r\n"
+      "hello\0world\r\n"
+      "--B\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=\"a\0b.bin\"\r\n"
+      "\r\n"
+      "x\0y\r\n"
+      "--B--\r\n"s);
+  EXPECT_EQ(m.subject, "nul\uFFFDsubject");
+  EXPECT_EQ(m.from_name, "Ann\uFFFDBee");
+  EXPECT_EQ(m.from_email, "ann@example.org");
+  EXPECT_EQ(m.text, "hello\uFFFDworld");
+  ASSERT_THAT(m.attachments, ElementsAre(Named("a\uFFFDb.bin")));
+  EXPECT_EQ(m.attachments[0].data, "x\0y"s);  // an attachment keeps its bytes
+}
+
+TEST(ParseMessage, ReplacesAnEncodedNulInAHeaderAndKeepsWhatFollows) {
+  const ParsedMessage m = parse_message(
+      "From: =?utf-8?q?Ann=00Bee?= <ann@example.org>\n"
+      "Subject: =?utf-8?q?nul=00subject?=\n"
+      "Content-Type: multipart/mixed; boundary=B\n\n"
+      "--B\nContent-Type: text/plain\n\nhi\n"
+      "--B\nContent-Type: application/octet-stream\n"
+      "Content-Disposition: attachment; filename*=utf-8''a%00b.bin\n\nxx\n"
+      "--B--\n");
+  EXPECT_EQ(m.subject, "nul?subject");  // GMime's replacement in encoded words
+  EXPECT_EQ(m.from_name, "Ann?Bee");
+  EXPECT_THAT(m.attachments, ElementsAre(Named("a?b.bin")));
+}
+
+// Python's get_body() (CPython's test_email corpus, msg_08/09/12/12a): in a
+// multipart/mixed the HTML part is shown even after a text/plain one, even empty.
+TEST(ParseMessage, ShowsTheHtmlPartOfAMixedMessageEvenAfterATextPart) {
+  const ParsedMessage m = parse_message(
+      "Content-Type: multipart/mixed; boundary=B\n\n"
+      "--B\nContent-Type: text/plain\n\nthe text\n"
+      "--B\nContent-Type: text/html\n\n\n"
+      "--B--\n");
+  EXPECT_TRUE(m.is_html());
+  EXPECT_EQ(m.content(), "");
+  EXPECT_EQ(m.text, "the text");
+  EXPECT_THAT(m.attachments, IsEmpty());
+}
+
+// get_body()'s default preferences put 'related' first: a multipart/related
+// shows its root, even when an HTML part came earlier.
+TEST(ParseMessage, PrefersTheRootOfAMultipartRelatedToAnEarlierHtmlPart) {
+  const ParsedMessage m = parse_message(
+      "Content-Type: multipart/mixed; boundary=B\n\n"
+      "--B\nContent-Type: text/html\n\n<p>earlier</p>\n"
+      "--B\nContent-Type: multipart/related; boundary=R\n\n"
+      "--R\nContent-Type: text/plain\n\nthe root\n"
+      "--R\nContent-Type: image/png\nContent-ID: <i@x>\n\npng\n"
+      "--R--\n"
+      "--B--\n");
+  EXPECT_FALSE(m.is_html());
+  EXPECT_EQ(m.content(), "the root");
+  EXPECT_EQ(m.html, "<p>earlier</p>");
+}
+
 TEST(ParseMessage, SurvivesEmptyAndHostileInput) {
   std::vector<std::string> inputs = {
       "",
