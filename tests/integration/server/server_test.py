@@ -543,6 +543,34 @@ class Lifecycle(unittest.TestCase):
         self.assertIn("--api-key", p.stderr)
         self.assertIn("0.0.0.0", p.stderr)
 
+    BAD_OPTIONS = [  # (arguments, what the message must say)
+        (["--threads", "100000"], "--threads '100000' is not a whole number of threads from 1 to 256"),
+        (["--threads", "0"], "from 1 to 256"),
+        (["--domain", "bad_domain!"], "'bad_domain!'"),
+        (["--domain", "example.com:weird"], "the only type is 'free'"),
+        (["--domain", "example.com", "--domain", "EXAMPLE.com"], "given twice"),
+        (["--quota", "99999999999999999999"], "from 0 to 1000000000000"),
+        (["--quota", "-1"], "from 0 to 1000000000000"),
+        (["--ttl", "0"], "--ttl '0' is not a whole number of seconds from 1 to 31622400"),
+        (["--ttl", "1e3"], "from 1 to 31622400"),
+        (["--db", ""], "leave --db out to keep everything in memory"),
+        (["--api-key", ""], "is empty"),
+    ]
+
+    def test_each_bad_option_exits_2_says_what_is_allowed_and_leaves_nothing(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for args, says in self.BAD_OPTIONS:
+                with self.subTest(args=args):
+                    db = [] if "--db" in args else ["--db", os.path.join(tmp, "mail.db")]
+                    p = subprocess.run([SERVER, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0",
+                                        *db, *args], capture_output=True, text=True, timeout=30,
+                                       cwd=tmp)
+                    self.assertEqual(p.returncode, 2, p.stderr)
+                    self.assertEqual(p.stdout, "")
+                    self.assertIn(says, p.stderr)
+                    self.assertLess(len(p.stderr), 400, "a short message, not a 309-digit range")
+                    self.assertEqual(os.listdir(tmp), [], "a bad option created files")
+
     def test_bad_listen_address_is_named(self):
         p = subprocess.run([SERVER, "--http", "nonsense", "--smtp", "127.0.0.1:0"],
                            capture_output=True, text=True, timeout=30)
