@@ -731,13 +731,57 @@ class ResourceLimits(ServerTestCase):
         listed = self.api("GET", f"/api/messages?email={box}").json()["messages"]
         self.assertEqual([m["subject"] for m in listed], ["still served"])
 
+    @property
+    def http_port(self):
+        return int(self.server.url.rsplit(":", 1)[1])
+
+    def assertClosedByServer(self, sock, message):
+        sock.settimeout(20)  # a deadline, not a delay: recv returns as soon as the server closes
+        try:
+            self.assertEqual(sock.recv(512), b"", message)
+        except ConnectionResetError:
+            pass
+
+    def get_from(self, source, path="/_local/health"):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30,
+                                          source_address=(source, 0))
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
     def test_a_thousand_idle_http_connections_do_not_lock_others_out(self):
-        port = int(self.server.url.rsplit(":", 1)[1])
-        idle = self.open_from(self.ATTACKER_HTTP, port, 1000)
-        idle[-1].settimeout(10)
-        self.assertEqual(idle[-1].recv(512), b"", "the connection over the cap was not closed")
+        idle = self.open_from(self.ATTACKER_HTTP, self.http_port, 1000)
+        # At its cap of 256 the address's longest-idle connections make room:
+        # the first of the thousand is closed, and the attacker holds no more than 256.
+        self.assertClosedByServer(idle[0], "the longest-idle connection over the cap was not closed")
         r = self.api("GET", "/api/domains?type=free")
         self.assertEqual(r.status_code, 200)
+
+    # Issue 16: on loopback every client is 127.0.0.1, so the per-address cap is
+    # a global one; idle keep-alive connections must not lock the next client out.
+    def test_idle_connections_holding_the_cap_make_room_for_a_new_client(self):
+        idle = self.open_from("127.0.0.1", self.http_port, 256)
+        for _ in range(3):
+            status, _ = self.get_from("127.0.0.1")
+            self.assertEqual(status, 200)
+        self.assertClosedByServer(idle[0], "the longest-idle connection was not the one closed")
+
+    def test_a_connection_in_the_middle_of_a_request_is_not_closed_to_make_room(self):
+        source = "127.0.0.5"
+        [busy] = self.open_from(source, self.http_port, 1)
+        busy.sendall(b"GET /_local/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # head not finished
+        idle = self.open_from(source, self.http_port, 255)  # the address is at its cap now
+        status, _ = self.get_from(source)
+        self.assertEqual(status, 200, "a new client was refused although 255 were idle")
+        self.assertClosedByServer(idle[0], "the longest-idle connection was not the one closed")
+        busy.sendall(b"\r\n")
+        busy.settimeout(20)
+        self.assertTrue(busy.recv(512).startswith(b"HTTP/1.1 200 "),
+                        "the connection in the middle of a request was closed")
 
 
 class LongPoll(ServerTestCase):
