@@ -20,6 +20,8 @@
 #include <set>
 #include <span>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "mime/charset.hpp"
@@ -336,18 +338,31 @@ std::string declared_name(GMimeObject* object) {
 }
 
 // "report.pdf" twice becomes "report.pdf" and "report-2.pdf": the API fetches
-// an attachment by name, so names must be unique within a message.
-std::string unique_name(const std::string& name, std::set<std::string>& taken) {
-  if (taken.insert(name).second) return name;
-  const auto dot = name.rfind('.');
-  const std::string stem = dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
-  const std::string extension =
-      dot == std::string::npos || dot == 0 ? std::string() : name.substr(dot);
-  for (int n = 2;; ++n) {
-    std::string candidate = stem + "-" + std::to_string(n) + extension;
-    if (taken.insert(candidate).second) return candidate;
+// an attachment by name, so names must be unique within a message. `next`
+// remembers where each name's count goes on: counting from 2 every time made
+// a message with 20000 parts all named "a.txt" take a minute (quadratic).
+class UniqueNames {
+ public:
+  std::string take(const std::string& name) {
+    if (taken_.insert(name).second) return name;
+    const auto dot = name.rfind('.');
+    const bool has_extension = dot != std::string::npos && dot != 0;
+    const std::string stem = has_extension ? name.substr(0, dot) : name;
+    const std::string extension = has_extension ? name.substr(dot) : std::string();
+    int& n = next_.try_emplace(name, 2).first->second;
+    for (;; ++n) {
+      std::string candidate = stem + "-" + std::to_string(n) + extension;
+      if (taken_.insert(candidate).second) {
+        ++n;
+        return candidate;
+      }
+    }
   }
-}
+
+ private:
+  std::unordered_set<std::string> taken_;
+  std::unordered_map<std::string, int> next_;
+};
 
 ParsedAttachment make_attachment(GMimeObject* object, std::size_t index) {
   ParsedAttachment attachment;
@@ -525,10 +540,10 @@ ParsedMessage parse_message(std::string_view raw) {
   if (html_part != nullptr) body_parts.insert(html_part);
   std::vector<GMimeObject*> parts;
   collect_attachments(root, body_parts, 0, parts);
-  std::set<std::string> taken;
+  UniqueNames names;
   for (GMimeObject* part : parts) {
     ParsedAttachment attachment = make_attachment(part, out.attachments.size() + 1);
-    attachment.name = unique_name(attachment.name, taken);
+    attachment.name = names.take(attachment.name);
     out.attachments.push_back(std::move(attachment));
   }
   return out;
