@@ -414,14 +414,25 @@ std::pair<std::string, std::string> split_unparsed_from(std::string_view value) 
 
 // The value of a boundary="..." (or boundary=token) parameter in a header
 // section, or empty.
+// Where `lower_name` first occurs in `text`, ignoring case, or npos.
+std::size_t find_ignoring_case(std::string_view text, std::string_view lower_name) {
+  const auto it =
+      std::search(text.begin(), text.end(), lower_name.begin(), lower_name.end(),
+                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  return it == text.end() ? std::string_view::npos : static_cast<std::size_t>(it - text.begin());
+}
+
+// An attached message's body starts with its own header section.
+bool declares_message(std::string_view headers) {
+  return find_ignoring_case(headers, "message/rfc822") != std::string_view::npos ||
+         find_ignoring_case(headers, "message/global") != std::string_view::npos;
+}
+
 std::string_view boundary_in(std::string_view headers) {
   static constexpr std::string_view kName = "boundary=";
-  const auto it =
-      std::search(headers.begin(), headers.end(), kName.begin(), kName.end(),
-                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-  if (it == headers.end()) return {};
-  std::string_view value =
-      headers.substr(static_cast<std::size_t>(it - headers.begin()) + kName.size());
+  const std::size_t at = find_ignoring_case(headers, kName);
+  if (at == std::string_view::npos) return {};
+  std::string_view value = headers.substr(at + kName.size());
   if (!value.empty() && value.front() == '"') {
     value.remove_prefix(1);
     return value.substr(0, value.find('"'));
@@ -432,7 +443,8 @@ std::string_view boundary_in(std::string_view headers) {
 // GMime hands every header value out as a C string, so a NUL byte in a header
 // ("Subject: nul\0subject") would cut the value short there. The header
 // sections (the message's and each MIME part's, found by the boundaries they
-// declare) get U+FFFD for each NUL before GMime sees them; bodies keep their
+// declare, and an attached message's) get U+FFFD for each NUL before GMime
+// sees them; bodies keep their
 // bytes (a text body's NUL becomes U+FFFD when it is made valid UTF-8, an
 // attachment keeps it).
 std::string with_header_nuls_replaced(std::string_view raw) {
@@ -449,11 +461,12 @@ std::string with_header_nuls_replaced(std::string_view raw) {
     pos = end;
     if (in_headers) {
       if (line == "\n" || line == "\r\n") {
-        in_headers = false;
+        const std::string_view section = raw.substr(section_start, pos - section_start);
         // A view into `raw`: the boundary has no NUL, or it would not match a delimiter line.
-        const std::string_view declared =
-            boundary_in(raw.substr(section_start, pos - section_start));
+        const std::string_view declared = boundary_in(section);
         if (!declared.empty()) boundaries.push_back(declared);
+        in_headers = declared.empty() && declares_message(section);
+        section_start = pos;
         out.append(line);
         continue;
       }

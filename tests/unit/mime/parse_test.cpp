@@ -218,6 +218,19 @@ TEST(ParseMessage, ReplacesANulByteInAHeaderAndKeepsWhatFollows) {
   EXPECT_EQ(m.attachments[0].data, "x\0y"s);  // an attachment keeps its bytes
 }
 
+TEST(ParseMessage, ReplacesANulInAnAttachedMessagesHeaderAndKeepsWhatFollows) {
+  using namespace std::string_literals;
+  const ParsedMessage m = parse_message(
+      "Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+      "--B\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+      "--B\r\nContent-Type: message/rfc822\r\n\r\n"
+      "Subject: inner\0tail\r\nFrom: x@example.org\r\n\r\ninner body\r\n"
+      "--B--\r\n"s);
+  ASSERT_EQ(m.attachments.size(), 1u);
+  EXPECT_THAT(m.attachments[0].data, HasSubstr("Subject: inner\uFFFDtail"));
+  EXPECT_THAT(m.attachments[0].data, HasSubstr("inner body"));
+}
+
 TEST(ParseMessage, ReplacesAnEncodedNulInAHeaderAndKeepsWhatFollows) {
   const ParsedMessage m = parse_message(
       "From: =?utf-8?q?Ann=00Bee?= <ann@example.org>\n"
