@@ -92,6 +92,10 @@ void validate(const ServerOptions& o) {
       throw invalid_argument(field_name("api_keys", i) +
                              " has a space, control or non-ASCII character: a key is sent in an "
                              "Authorization header, so use visible ASCII only");
+    for (std::size_t j = 0; j < i; ++j)
+      if (o.api_keys[j] == key)
+        throw invalid_argument(field_name("api_keys", i) + " repeats " + field_name("api_keys", j) +
+                               ": each key is its own account, give each key once");
   }
   if (o.domains.empty())
     throw invalid_argument("ServerOptions::domains is empty: give at least one domain");

@@ -110,6 +110,9 @@ TEST(LocalServer, RejectsEachBadOptionNamingTheFieldAndWhatItAllows) {
   EXPECT_THAT(what_of({.max_message_bytes = 0}), HasSubstr("ServerOptions::max_message_bytes"));
   EXPECT_THAT(what_of({.api_keys = {"good-key", ""}}),
               HasSubstr("ServerOptions::api_keys[1] is empty"));
+  const std::string repeated = what_of({.api_keys = {"key-one", "key-one"}});
+  EXPECT_THAT(repeated, HasSubstr("ServerOptions::api_keys[1] repeats ServerOptions::api_keys[0]"));
+  EXPECT_THAT(repeated, Not(HasSubstr("key-one")));
   const std::string spaced = what_of({.api_keys = {"secret key"}});
   EXPECT_THAT(spaced, HasSubstr("ServerOptions::api_keys[0]"));
   EXPECT_THAT(spaced, Not(HasSubstr("secret")));  // the key is never quoted
