@@ -11,28 +11,50 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "tempmail/local/server.hpp"
 
 namespace {
 
+// NAME or NAME:TYPE; the server checks both (a DNS name; the type 'free').
 tempmail::local::DomainConfig parse_domain(const std::string& text) {
+  const auto lower = [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
   tempmail::local::DomainConfig d;
-  auto colon = text.find(':');
-  d.name = text.substr(0, colon);
-  d.type = colon == std::string::npos ? "free" : text.substr(colon + 1);
-  for (auto& c : d.type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto colon = text.find(':');
+  d.name = lower(text.substr(0, colon));
+  d.type =
+      colon == std::string::npos ? tempmail::local::kFreeDomainType : lower(text.substr(colon + 1));
   if (d.name.empty() || d.type.empty())
     throw std::invalid_argument("--domain '" + text +
-                                "' is not NAME or NAME:TYPE (e.g. example.com:free)");
+                                "' is not NAME or NAME:TYPE (e.g. example.com or "
+                                "example.com:free)");
   return d;
+}
+
+// A whole number from `min` to `max`, or std::invalid_argument saying so.
+// Rationale: CLI11's own checks quietly clamp an overflowing number to the
+// type's maximum and describe ranges with the double's 309-digit limits.
+long long parse_whole_number(const std::string& flag, const std::string& text, long long min,
+                             long long max, const std::string& unit) {
+  long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < min ||
+      value > max)
+    throw std::invalid_argument(flag + " '" + text + "' is not a whole number of " + unit +
+                                " from " + std::to_string(min) + " to " + std::to_string(max));
+  return value;
 }
 
 // Waits for SIGINT or SIGTERM with sigwait: the signals are blocked in every
@@ -64,12 +86,12 @@ int main(int argc, char** argv) {
   std::string smtp_listen = "127.0.0.1:2525";
   std::vector<std::string> api_keys;
   std::vector<std::string> domains;
-  std::string db_path;
-  long long ttl = 600;
-  long long quota = 50000;
+  std::optional<std::string> db_path;
+  std::string ttl = "600";
+  std::string quota = "50000";
   std::string tls_cert;
   std::string tls_key;
-  std::size_t threads = 2;
+  std::string threads = "2";
   bool fsync = false;
   app.add_option("--http", http_listen, "HOST:PORT for the API (port 0: any free port)")
       ->capture_default_str();
@@ -82,12 +104,10 @@ int main(int argc, char** argv) {
                  "NAME[:TYPE] the server hands out (default example.com:free); repeatable");
   app.add_option("--db", db_path,
                  "SQLite file (WAL) that keeps everything across restarts (default: in memory)");
-  app.add_option("--ttl", ttl, "mailbox lifetime in seconds")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app.add_option("--quota", quota, "API calls per key per month")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  app.add_option("--ttl", ttl, "mailbox lifetime in seconds (1 to 31622400, a year)")
+      ->capture_default_str();
+  app.add_option("--quota", quota, "API calls per key per month (0 to 1000000000000)")
+      ->capture_default_str();
   auto* cert = app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS")
                    ->check(CLI::ExistingFile);
   auto* key = app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert")
@@ -97,14 +117,33 @@ int main(int argc, char** argv) {
   app.add_flag("--fsync", fsync,
                "with --db: flush each commit to disk before answering 250 (survives power "
                "loss; without it acknowledged mail survives kill -9 and crashes)");
-  app.add_option("--threads", threads, "I/O threads")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  app.add_option("--threads", threads, "I/O threads (1 to 256)")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+
+  tempmail::local::ServerOptions options;
+  try {
+    if (db_path && db_path->empty())
+      throw std::invalid_argument(
+          "--db '' names no file: give the path of the SQLite file, or leave --db out to keep "
+          "everything in memory");
+    options.mailbox_ttl = std::chrono::seconds{
+        parse_whole_number("--ttl", ttl, 1, tempmail::local::kMaxMailboxTtl.count(), "seconds")};
+    options.monthly_quota =
+        parse_whole_number("--quota", quota, 0, tempmail::local::kMaxMonthlyQuota, "API calls");
+    options.threads = static_cast<std::size_t>(parse_whole_number(
+        "--threads", threads, 1, static_cast<long long>(tempmail::local::kMaxThreads), "threads"));
+    if (!domains.empty()) {
+      options.domains.clear();
+      for (const auto& d : domains) options.domains.push_back(parse_domain(d));
+    }
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "tempmail-server: " << e.what() << "\nRun with --help for more information.\n";
+    return 2;
   }
 
   // Block the signals before the server starts its threads, so they inherit the mask.
@@ -114,26 +153,18 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  tempmail::local::ServerOptions options;
   options.http_listen = http_listen;
   options.smtp_listen = smtp_listen;
   options.api_keys = api_keys;
-  options.db_path = db_path;
-  options.mailbox_ttl = std::chrono::seconds{ttl};
-  options.monthly_quota = quota;
+  options.db_path = db_path.value_or("");
   options.tls_cert_file = tls_cert;
   options.tls_key_file = tls_key;
-  options.threads = threads;
   options.fsync = fsync;
   std::optional<tempmail::local::Server> server;
   try {
-    if (!domains.empty()) {
-      options.domains.clear();
-      for (const auto& d : domains) options.domains.push_back(parse_domain(d));
-    }
     server.emplace(std::move(options));
   } catch (const std::invalid_argument& e) {
-    std::cerr << "tempmail-server: " << e.what() << "\n";
+    std::cerr << "tempmail-server: " << e.what() << "\nRun with --help for more information.\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "tempmail-server: cannot start: " << e.what() << "\n";

@@ -2,6 +2,7 @@
 // `threads` I/O threads, each with its own io_context (local/io_pool.hpp).
 #include "tempmail/local/server.hpp"
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -54,6 +55,85 @@ tcp::endpoint parse_listen(const std::string& field, const std::string& text) {
   return tcp::endpoint(address, static_cast<std::uint16_t>(port));
 }
 
+std::string field_name(std::string_view field, std::size_t index, std::string_view member = {}) {
+  std::string name = "ServerOptions::" + std::string(field) + "[" + std::to_string(index) + "]";
+  if (!member.empty()) name += "." + std::string(member);
+  return name;
+}
+
+// RFC 1035 section 2.3.1 (letters, digits, hyphens; RFC 1123 lets a label
+// start with a digit), lower case because mail addresses are compared so.
+bool is_domain_name(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= name.size(); ++i) {
+    if (i == name.size() || name[i] == '.') {
+      if (label == 0 || label > 63 || name[i - 1] == '-') return false;
+      label = 0;
+      continue;
+    }
+    const char c = name[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && label > 0);
+    if (!ok) return false;
+    ++label;
+  }
+  return true;
+}
+
+// Every option is checked before anything is created or bound, so a bad one
+// leaves nothing behind.
+void validate(const ServerOptions& o) {
+  using std::invalid_argument;
+  for (std::size_t i = 0; i < o.api_keys.size(); ++i) {
+    const std::string& key = o.api_keys[i];  // never quoted in a message
+    if (key.empty())
+      throw invalid_argument(field_name("api_keys", i) + " is empty: give a non-empty key");
+    if (std::any_of(key.begin(), key.end(), [](char c) { return c <= ' ' || c == 0x7f; }))
+      throw invalid_argument(field_name("api_keys", i) +
+                             " has a space, control or non-ASCII character: a key is sent in an "
+                             "Authorization header, so use visible ASCII only");
+    for (std::size_t j = 0; j < i; ++j)
+      if (o.api_keys[j] == key)
+        throw invalid_argument(field_name("api_keys", i) + " repeats " + field_name("api_keys", j) +
+                               ": each key is its own account, give each key once");
+  }
+  if (o.domains.empty())
+    throw invalid_argument("ServerOptions::domains is empty: give at least one domain");
+  for (std::size_t i = 0; i < o.domains.size(); ++i) {
+    const DomainConfig& d = o.domains[i];
+    if (!is_domain_name(d.name))
+      throw invalid_argument("domain '" + d.name + "' (" + field_name("domains", i, "name") +
+                             ") is not a domain name: use lower-case dot-separated labels of "
+                             "a-z, 0-9 and '-' (not at either end), e.g. example.com");
+    for (std::size_t j = 0; j < i; ++j)
+      if (o.domains[j].name == d.name)
+        throw invalid_argument("domain '" + d.name + "' is given twice (" +
+                               field_name("domains", j) + " and [" + std::to_string(i) +
+                               "]): give each domain once");
+    if (d.type != kFreeDomainType)
+      throw invalid_argument("domain type '" + d.type + "' (" + field_name("domains", i, "type") +
+                             ") is not one the Temp Mail API defines: the only type is 'free'");
+  }
+  if (o.mailbox_ttl < std::chrono::seconds{1} || o.mailbox_ttl > kMaxMailboxTtl)
+    throw invalid_argument("ServerOptions::mailbox_ttl is " +
+                           std::to_string(o.mailbox_ttl.count()) + " s: give 1 to " +
+                           std::to_string(kMaxMailboxTtl.count()) + " seconds (a year)");
+  if (o.monthly_quota < 0 || o.monthly_quota > kMaxMonthlyQuota)
+    throw invalid_argument("ServerOptions::monthly_quota is " + std::to_string(o.monthly_quota) +
+                           ": give 0 to " + std::to_string(kMaxMonthlyQuota) + " calls a month");
+  if (o.threads < 1 || o.threads > kMaxThreads)
+    throw invalid_argument("ServerOptions::threads is " + std::to_string(o.threads) +
+                           ": give 1 to " + std::to_string(kMaxThreads) + " threads");
+  if (o.max_message_bytes < 1 || o.max_message_bytes > kMaxMessageBytes)
+    throw invalid_argument("ServerOptions::max_message_bytes is " +
+                           std::to_string(o.max_message_bytes) + ": give 1 to " +
+                           std::to_string(kMaxMessageBytes) + " bytes (1 GiB)");
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+    throw invalid_argument(
+        "ServerOptions::tls_cert_file and tls_key_file go together: give both (PEM files) or "
+        "neither");
+}
+
 // The host a client on this machine uses to reach `endpoint`.
 std::string reachable_host(const tcp::endpoint& endpoint) {
   auto a = endpoint.address();
@@ -70,6 +150,7 @@ std::string url_host(const tcp::endpoint& endpoint) {
 
 struct Server::Impl {
   explicit Impl(ServerOptions opts) : options(std::move(opts)) {
+    validate(options);
     const tcp::endpoint http_at = parse_listen("http_listen", options.http_listen);
     const tcp::endpoint smtp_at = parse_listen("smtp_listen", options.smtp_listen);
     if (options.api_keys.empty()) {
@@ -86,13 +167,7 @@ struct Server::Impl {
     } else {
       keys = options.api_keys;
     }
-    if (options.threads == 0)
-      throw std::invalid_argument("ServerOptions::threads must be at least 1");
     pool.emplace(options.threads);
-    if (options.tls_cert_file.empty() != options.tls_key_file.empty())
-      throw std::invalid_argument(
-          "ServerOptions::tls_cert_file and tls_key_file go together: give both (PEM files) or "
-          "neither");
     if (!options.tls_cert_file.empty()) {
       tls.emplace(net::ssl::context::tls_server);
       tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |

@@ -1,8 +1,10 @@
 // How a message is read (the same rules as Python's email package, so the two
 // can be compared over a corpus):
-// - The text and HTML bodies are found like EmailMessage.get_body(): depth
-//   first, skipping parts with "Content-Disposition: attachment", looking only
-//   at the root of a multipart/related, never inside an attached message.
+// - The body shown is EmailMessage.get_body()'s, with its default preferences
+//   ('related', 'html', 'plain'): depth first, skipping parts with
+//   "Content-Disposition: attachment", looking only at the root of a
+//   multipart/related, never inside an attached message. An HTML part is
+//   shown even when it is empty and a text/plain part comes before it.
 // - Every other leaf part is an attachment (inline images with a Content-ID
 //   included), except the unused renderings of a multipart/alternative.
 //   An attached message (message/rfc822) is one attachment, not opened.
@@ -14,8 +16,12 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "mime/charset.hpp"
@@ -29,6 +35,7 @@ namespace {
 constexpr int kMaxDepth = 64;
 // File systems and URLs cope badly with longer names.
 constexpr std::size_t kMaxNameBytes = 200;
+constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -125,17 +132,31 @@ std::string body_text(GMimeObject* object) {
   return crlf_to_lf(to_utf8(bytes, charset == nullptr ? "" : charset));
 }
 
-// EmailMessage._find_body: the first part of `subtype` ("plain"/"html") that a
-// reader would show as the message.
-GMimeObject* find_body(GMimeObject* object, const char* subtype, int depth) {
-  if (object == nullptr || depth > kMaxDepth || is_attachment_disposition(object)) return nullptr;
-  if (has_type(object, "text", "*")) {
-    return has_type(object, "text", subtype) && GMIME_IS_PART(object) ? object : nullptr;
-  }
-  if (!GMIME_IS_MULTIPART(object)) return nullptr;
+// EmailMessage.get_body(preferencelist) over _find_body: depth first, the
+// part whose kind comes earliest in `preferences` ("related", "html",
+// "plain"), the first in document order among equals. Returns true once the
+// most preferred kind is found (nothing can beat it).
+struct BestBody {
+  std::size_t rank;
+  GMimeObject* part = nullptr;
+};
+
+bool find_body(GMimeObject* object, std::span<const std::string_view> preferences, int depth,
+               BestBody& best) {
+  if (object == nullptr || depth > kMaxDepth || is_attachment_disposition(object)) return false;
+  const auto consider = [&](std::string_view kind) {
+    const auto found = std::find(preferences.begin(), preferences.end(), kind);
+    const auto rank = static_cast<std::size_t>(found - preferences.begin());
+    if (found != preferences.end() && rank < best.rank) best = {rank, object};
+    return best.rank == 0;
+  };
+  const MediaType media = media_type_of(object);
+  if (media.type == "text") return GMIME_IS_PART(object) && consider(media.subtype);
+  if (media.type != "multipart" || !GMIME_IS_MULTIPART(object)) return false;
   auto* multipart = GMIME_MULTIPART(object);
   const int count = g_mime_multipart_get_count(multipart);
-  if (has_type(object, "multipart", "related")) {
+  if (media.subtype == "related") {
+    if (consider("related")) return true;
     // Only the root counts: the part named by "start", else the first one.
     GMimeObject* root = nullptr;
     const char* start = g_mime_object_get_content_type_parameter(object, "start");
@@ -148,13 +169,44 @@ GMimeObject* find_body(GMimeObject* object, const char* subtype, int depth) {
       }
     }
     if (root == nullptr && count > 0) root = g_mime_multipart_get_part(multipart, 0);
-    return find_body(root, subtype, depth + 1);
+    return find_body(root, preferences, depth + 1, best);
   }
   for (int i = 0; i < count; ++i) {
-    if (GMimeObject* found = find_body(g_mime_multipart_get_part(multipart, i), subtype, depth + 1))
-      return found;
+    if (find_body(g_mime_multipart_get_part(multipart, i), preferences, depth + 1, best))
+      return true;
   }
-  return nullptr;
+  return false;
+}
+
+GMimeObject* get_body(GMimeObject* object, std::span<const std::string_view> preferences) {
+  BestBody best{.rank = preferences.size()};
+  find_body(object, preferences, 0, best);
+  return best.part;
+}
+
+struct Bodies {
+  GMimeObject* text = nullptr;  // the text/plain body
+  GMimeObject* html = nullptr;  // the text/html body
+  bool html_shown = false;      // the one a reader is shown is `html`
+};
+
+// What a reader is shown is get_body() with its default preferences
+// ('related', 'html', 'plain'); a multipart/related found that way shows its
+// root's body. The other rendering is the first of its type (get_body(('plain',))
+// or (('html',))), so a message whose shown body is HTML still has its text.
+Bodies choose_bodies(GMimeObject* root) {
+  static constexpr std::array<std::string_view, 3> kShown{"related", "html", "plain"};
+  static constexpr std::array<std::string_view, 2> kInRelated{"html", "plain"};
+  static constexpr std::array<std::string_view, 1> kHtml{"html"};
+  static constexpr std::array<std::string_view, 1> kPlain{"plain"};
+  GMimeObject* shown = get_body(root, kShown);
+  if (shown != nullptr && has_type(shown, "multipart", "related"))
+    shown = get_body(shown, kInRelated);
+  Bodies bodies;
+  bodies.html_shown = shown != nullptr && has_type(shown, "text", "html");
+  bodies.html = bodies.html_shown ? shown : get_body(root, kHtml);
+  bodies.text = shown != nullptr && !bodies.html_shown ? shown : get_body(root, kPlain);
+  return bodies;
 }
 
 // Leaf parts that are attachments, in document order.
@@ -229,8 +281,8 @@ std::string extension_for(std::string_view mime_type) {
 
 // Keeps the last path component, drops control characters and surrounding
 // blanks, and bounds the length: the name ends up in a URL and a file system.
-std::string sanitize_name(const char* raw) {
-  std::string name = make_valid_utf8(str(raw));
+std::string sanitize_name(const std::string& raw) {
+  std::string name = make_valid_utf8(raw);
   const auto slash = name.find_last_of("/\\");
   if (slash != std::string::npos) name.erase(0, slash + 1);
   std::erase_if(name, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
@@ -250,25 +302,67 @@ std::string sanitize_name(const char* raw) {
   return name;
 }
 
-const char* declared_name(GMimeObject* object) {
-  if (GMIME_IS_PART(object)) return g_mime_part_get_filename(GMIME_PART(object));
-  const char* name = g_mime_object_get_content_disposition_parameter(object, "filename");
-  return name != nullptr ? name : g_mime_object_get_content_type_parameter(object, "name");
+// An RFC 2231 name with "%00" in it ("filename*=utf-8''a%00b.pdf") comes out
+// of GMime cut at the NUL ("a"); read the header again with '?' there, as
+// GMime itself does for a NUL in an RFC 2047 encoded word.
+std::string name_without_nul(GMimeObject* object) {
+  const auto with_question_marks = [](const char* header) -> std::optional<std::string> {
+    if (header == nullptr || std::strstr(header, "%00") == nullptr) return std::nullopt;
+    std::string value(header);
+    for (auto at = value.find("%00"); at != std::string::npos; at = value.find("%00", at))
+      value.replace(at, 3, "%3F");
+    return value;
+  };
+  if (auto value = with_question_marks(g_mime_object_get_header(object, "Content-Disposition"))) {
+    GObjectPtr<GMimeContentDisposition> parsed(
+        g_mime_content_disposition_parse(nullptr, value->c_str()));
+    const char* name =
+        parsed ? g_mime_content_disposition_get_parameter(parsed.get(), "filename") : nullptr;
+    if (name != nullptr) return name;
+  }
+  if (auto value = with_question_marks(g_mime_object_get_header(object, "Content-Type"))) {
+    GObjectPtr<GMimeContentType> parsed(g_mime_content_type_parse(nullptr, value->c_str()));
+    const char* name = parsed ? g_mime_content_type_get_parameter(parsed.get(), "name") : nullptr;
+    if (name != nullptr) return name;
+  }
+  return {};
+}
+
+std::string declared_name(GMimeObject* object) {
+  std::string name = name_without_nul(object);
+  if (!name.empty()) return name;
+  if (GMIME_IS_PART(object)) return str(g_mime_part_get_filename(GMIME_PART(object)));
+  const char* filename = g_mime_object_get_content_disposition_parameter(object, "filename");
+  return str(filename != nullptr ? filename
+                                 : g_mime_object_get_content_type_parameter(object, "name"));
 }
 
 // "report.pdf" twice becomes "report.pdf" and "report-2.pdf": the API fetches
-// an attachment by name, so names must be unique within a message.
-std::string unique_name(const std::string& name, std::set<std::string>& taken) {
-  if (taken.insert(name).second) return name;
-  const auto dot = name.rfind('.');
-  const std::string stem = dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
-  const std::string extension =
-      dot == std::string::npos || dot == 0 ? std::string() : name.substr(dot);
-  for (int n = 2;; ++n) {
-    std::string candidate = stem + "-" + std::to_string(n) + extension;
-    if (taken.insert(candidate).second) return candidate;
+// an attachment by name, so names must be unique within a message. `next`
+// remembers where each name's count goes on: counting from 2 every time made
+// a message with 20000 parts all named "a.txt" take a minute (quadratic).
+class UniqueNames {
+ public:
+  std::string take(const std::string& name) {
+    if (taken_.insert(name).second) return name;
+    const auto dot = name.rfind('.');
+    const bool has_extension = dot != std::string::npos && dot != 0;
+    const std::string stem = has_extension ? name.substr(0, dot) : name;
+    const std::string extension = has_extension ? name.substr(dot) : std::string();
+    int& n = next_.try_emplace(name, 2).first->second;
+    for (;; ++n) {
+      std::string candidate = stem + "-" + std::to_string(n) + extension;
+      if (taken_.insert(candidate).second) {
+        ++n;
+        return candidate;
+      }
+    }
   }
-}
+
+ private:
+  std::unordered_set<std::string> taken_;
+  std::unordered_map<std::string, int> next_;
+};
 
 ParsedAttachment make_attachment(GMimeObject* object, std::size_t index) {
   ParsedAttachment attachment;
@@ -318,6 +412,87 @@ std::pair<std::string, std::string> split_unparsed_from(std::string_view value) 
   return {trim(value.substr(0, open)), trim(value.substr(open + 1, close - open - 1))};
 }
 
+// The value of a boundary="..." (or boundary=token) parameter in a header
+// section, or empty.
+// Where `lower_name` first occurs in `text`, ignoring case, or npos.
+std::size_t find_ignoring_case(std::string_view text, std::string_view lower_name) {
+  const auto it =
+      std::search(text.begin(), text.end(), lower_name.begin(), lower_name.end(),
+                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  return it == text.end() ? std::string_view::npos : static_cast<std::size_t>(it - text.begin());
+}
+
+// An attached message's body starts with its own header section.
+bool declares_message(std::string_view headers) {
+  return find_ignoring_case(headers, "message/rfc822") != std::string_view::npos ||
+         find_ignoring_case(headers, "message/global") != std::string_view::npos;
+}
+
+std::string_view boundary_in(std::string_view headers) {
+  static constexpr std::string_view kName = "boundary=";
+  const std::size_t at = find_ignoring_case(headers, kName);
+  if (at == std::string_view::npos) return {};
+  std::string_view value = headers.substr(at + kName.size());
+  if (!value.empty() && value.front() == '"') {
+    value.remove_prefix(1);
+    return value.substr(0, value.find('"'));
+  }
+  return value.substr(0, value.find_first_of("; \t\r\n"));
+}
+
+// GMime hands every header value out as a C string, so a NUL byte in a header
+// ("Subject: nul\0subject") would cut the value short there. The header
+// sections (the message's and each MIME part's, found by the boundaries they
+// declare, and an attached message's) get U+FFFD for each NUL before GMime
+// sees them; bodies keep their
+// bytes (a text body's NUL becomes U+FFFD when it is made valid UTF-8, an
+// attachment keeps it).
+std::string with_header_nuls_replaced(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size() + 64);
+  std::vector<std::string_view> boundaries;
+  bool in_headers = true;
+  std::size_t section_start = 0;  // in `raw`, of the header section being read
+  std::size_t pos = 0;
+  while (pos < raw.size()) {
+    const auto newline = raw.find('\n', pos);
+    const std::size_t end = newline == std::string_view::npos ? raw.size() : newline + 1;
+    const std::string_view line = raw.substr(pos, end - pos);
+    pos = end;
+    if (in_headers) {
+      if (line == "\n" || line == "\r\n") {
+        const std::string_view section = raw.substr(section_start, pos - section_start);
+        // A view into `raw`: the boundary has no NUL, or it would not match a delimiter line.
+        const std::string_view declared = boundary_in(section);
+        if (!declared.empty()) boundaries.push_back(declared);
+        in_headers = declared.empty() && declares_message(section);
+        section_start = pos;
+        out.append(line);
+        continue;
+      }
+      for (const char c : line) {
+        if (c == '\0') {
+          out.append(kReplacementCharacter);
+        } else {
+          out.push_back(c);
+        }
+      }
+      continue;
+    }
+    out.append(line);
+    if (!line.starts_with("--")) continue;
+    const std::string_view rest = line.substr(2);
+    for (const std::string_view boundary : boundaries) {
+      if (rest.starts_with(boundary) && !rest.substr(boundary.size()).starts_with("--")) {
+        in_headers = true;
+        section_start = pos;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 ParsedMessage unparseable(std::string_view raw) {
   ParsedMessage out;
   out.text = crlf_to_lf(to_utf8(raw, ""));
@@ -327,6 +502,11 @@ ParsedMessage unparseable(std::string_view raw) {
 }  // namespace
 
 ParsedMessage parse_message(std::string_view raw) {
+  std::string replaced;
+  if (!raw.empty() && std::memchr(raw.data(), 0, raw.size()) != nullptr) {
+    replaced = with_header_nuls_replaced(raw);
+    raw = replaced;
+  }
   GMimeParserOptions* options = parser_options();
   // A view may carry a null pointer when empty; GMime wants a real buffer.
   const char* data = raw.empty() ? "" : raw.data();
@@ -354,8 +534,10 @@ ParsedMessage parse_message(std::string_view raw) {
   out.message_id = make_valid_utf8(str(g_mime_message_get_message_id(message.get())));
 
   GMimeObject* root = g_mime_message_get_mime_part(message.get());
-  GMimeObject* text_part = find_body(root, "plain", 0);
-  GMimeObject* html_part = find_body(root, "html", 0);
+  const Bodies bodies = choose_bodies(root);
+  GMimeObject* text_part = bodies.text;
+  GMimeObject* html_part = bodies.html;
+  out.html_chosen = bodies.html_shown;
   if (text_part != nullptr) out.text = body_text(text_part);
   if (html_part != nullptr) out.html = body_text(html_part);
   if (text_part == nullptr && html_part == nullptr && root != nullptr && GMIME_IS_MULTIPART(root) &&
@@ -366,15 +548,15 @@ ParsedMessage parse_message(std::string_view raw) {
     out.text = crlf_to_lf(to_utf8(str(prologue), ""));
   }
 
-  std::set<GMimeObject*> bodies;
-  if (text_part != nullptr) bodies.insert(text_part);
-  if (html_part != nullptr) bodies.insert(html_part);
+  std::set<GMimeObject*> body_parts;
+  if (text_part != nullptr) body_parts.insert(text_part);
+  if (html_part != nullptr) body_parts.insert(html_part);
   std::vector<GMimeObject*> parts;
-  collect_attachments(root, bodies, 0, parts);
-  std::set<std::string> taken;
+  collect_attachments(root, body_parts, 0, parts);
+  UniqueNames names;
   for (GMimeObject* part : parts) {
     ParsedAttachment attachment = make_attachment(part, out.attachments.size() + 1);
-    attachment.name = unique_name(attachment.name, taken);
+    attachment.name = names.take(attachment.name);
     out.attachments.push_back(std::move(attachment));
   }
   return out;

@@ -26,10 +26,13 @@ struct ParsedMessage {
   std::string text;        // the text/plain body, UTF-8, empty when none
   std::string html;        // the text/html body, UTF-8, empty when none
   std::vector<ParsedAttachment> attachments;
+  // get_body(('html', 'plain')) chose a text/html part, even an empty one
+  // (Python shows that part, not the text/plain one beside it).
+  bool html_chosen = false;
 
-  /// What the API serves as `content`: the HTML body when there is one, else the text.
-  [[nodiscard]] bool is_html() const { return !html.empty(); }
-  [[nodiscard]] const std::string& content() const { return html.empty() ? text : html; }
+  /// What the API serves as `content`: the HTML body when one was chosen, else the text.
+  [[nodiscard]] bool is_html() const { return html_chosen; }
+  [[nodiscard]] const std::string& content() const { return is_html() ? html : text; }
 };
 
 /// The extension the API lists for an attachment name: what follows the last

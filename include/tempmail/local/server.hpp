@@ -20,10 +20,20 @@ namespace tempmail::local {
 /// The key accepted on loopback when no key is configured.
 inline constexpr const char* kLocalDevKey = "local-dev-key";
 
+/// The only domain type the Temp Mail API defines (API-CONTRACT.md, `GET /api/domains`).
+inline constexpr const char* kFreeDomainType = "free";
+/// Upper bounds of `ServerOptions` fields (the lower bounds are in their comments).
+inline constexpr std::size_t kMaxThreads = 256;
+inline constexpr std::chrono::seconds kMaxMailboxTtl{366LL * 24 * 60 * 60};  // a year
+inline constexpr std::int64_t kMaxMonthlyQuota = 1'000'000'000'000;
+inline constexpr std::size_t kMaxMessageBytes = std::size_t{1} << 30;  // 1 GiB
+
 /// A domain the server hands out and accepts mail for.
 struct DomainConfig {
+  /// A DNS name in lower case: dot-separated labels of a-z, 0-9 and '-' (not
+  /// at either end of a label), each 1 to 63 characters, 253 in all.
   std::string name = "example.com";
-  std::string type = "free";  ///< lower case; the API shows it capitalised ("Free")
+  std::string type = kFreeDomainType;  ///< "free"; the API shows it capitalised ("Free")
 
   bool operator==(const DomainConfig&) const = default;
 };
@@ -33,20 +43,24 @@ struct ServerOptions {
   std::string http_listen = "127.0.0.1:0";
   /// HOST:PORT for SMTP; port 0 picks a free port.
   std::string smtp_listen = "127.0.0.1:0";
-  /// Accepted Bearer keys, each its own account. Empty: `kLocalDevKey`, and
-  /// only when both listeners are on loopback (else the constructor throws).
+  /// Accepted Bearer keys, each its own account: visible ASCII, no spaces.
+  /// Empty: `kLocalDevKey`, and only when both listeners are on loopback
+  /// (else the constructor throws).
   std::vector<std::string> api_keys{};
+  /// At least one, no name twice.
   std::vector<DomainConfig> domains{DomainConfig{}};
   /// SQLite file (WAL); empty keeps everything in memory.
   std::filesystem::path db_path{};
+  /// From 1 s to `kMaxMailboxTtl`.
   std::chrono::seconds mailbox_ttl{600};
+  /// API calls per key per month, from 0 to `kMaxMonthlyQuota`.
   std::int64_t monthly_quota = 50000;
   /// Serve the API over HTTPS with this certificate chain and key (PEM).
   std::filesystem::path tls_cert_file{};
   std::filesystem::path tls_key_file{};
-  /// Threads serving HTTP and SMTP.
+  /// Threads serving HTTP and SMTP, from 1 to `kMaxThreads`.
   std::size_t threads = 2;
-  /// SMTP SIZE limit; larger messages get 552.
+  /// SMTP SIZE limit; larger messages get 552. From 1 to `kMaxMessageBytes`.
   std::size_t max_message_bytes = std::size_t{25} << 20;
   /// With `db_path`: flush every commit to disk before answering 250, so
   /// acknowledged messages survive power loss too (a few ms per commit; many
@@ -55,9 +69,11 @@ struct ServerOptions {
   bool fsync = false;
 };
 
-/// Starts both listeners in the constructor (throws std::runtime_error saying
-/// which address could not be bound, or std::invalid_argument for bad options)
-/// and serves on background threads until `stop()` or destruction.
+/// Starts both listeners in the constructor and serves on background threads
+/// until `stop()` or destruction. Throws std::invalid_argument naming the
+/// field and what it allows for bad options (checked before anything is
+/// created or bound), or std::runtime_error saying which address could not
+/// be bound.
 ///
 /// Thread safety: the accessors may be called from any thread.
 /// The destructor stops accepting, finishes messages in flight, closes the

@@ -22,6 +22,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::Not;
@@ -80,6 +81,41 @@ TEST(LocalServer, RejectsABadListenAddressNamingIt) {
   EXPECT_THAT(what, HasSubstr("http_listen"));
   EXPECT_THAT(what, HasSubstr("'127.0.0.1:99999'"));
   EXPECT_THAT(what_of({.smtp_listen = "example.com:25"}), HasSubstr("smtp_listen"));
+}
+
+// Issue 16: every option is checked, naming the field and what it allows.
+TEST(LocalServer, RejectsEachBadOptionNamingTheFieldAndWhatItAllows) {
+  using tempmail::local::DomainConfig;
+  using namespace std::chrono_literals;
+  EXPECT_THAT(what_of({.domains = {{.name = "bad_domain!"}}}),
+              AllOf(HasSubstr("ServerOptions::domains[0].name"), HasSubstr("'bad_domain!'"),
+                    HasSubstr("a-z, 0-9 and '-'")));
+  EXPECT_THAT(what_of({.domains = {{.name = "Example.com"}}}), HasSubstr("lower-case"));
+  EXPECT_THAT(what_of({.domains = {{.name = "a-.example"}}}), HasSubstr("domains[0].name"));
+  EXPECT_THAT(what_of({.domains = {{.name = std::string(64, 'a') + ".com"}}}),
+              HasSubstr("domains[0].name"));
+  EXPECT_THAT(what_of({.domains = {{.name = "example.com", .type = "weird"}}}),
+              AllOf(HasSubstr("ServerOptions::domains[0].type"), HasSubstr("'free'")));
+  EXPECT_THAT(what_of({.domains = {DomainConfig{}, DomainConfig{}}}), HasSubstr("twice"));
+  EXPECT_THAT(what_of({.domains = {}}), HasSubstr("ServerOptions::domains is empty"));
+  EXPECT_THAT(what_of({.mailbox_ttl = 0s}),
+              AllOf(HasSubstr("ServerOptions::mailbox_ttl"), HasSubstr("1 to 31622400")));
+  EXPECT_THAT(what_of({.mailbox_ttl = tempmail::local::kMaxMailboxTtl + 1s}),
+              HasSubstr("mailbox_ttl"));
+  EXPECT_THAT(what_of({.monthly_quota = -1}),
+              AllOf(HasSubstr("ServerOptions::monthly_quota"), HasSubstr("0 to 1000000000000")));
+  EXPECT_THAT(what_of({.threads = 0}),
+              AllOf(HasSubstr("ServerOptions::threads"), HasSubstr("1 to 256")));
+  EXPECT_THAT(what_of({.threads = 100000}), HasSubstr("ServerOptions::threads"));
+  EXPECT_THAT(what_of({.max_message_bytes = 0}), HasSubstr("ServerOptions::max_message_bytes"));
+  EXPECT_THAT(what_of({.api_keys = {"good-key", ""}}),
+              HasSubstr("ServerOptions::api_keys[1] is empty"));
+  const std::string repeated = what_of({.api_keys = {"key-one", "key-one"}});
+  EXPECT_THAT(repeated, HasSubstr("ServerOptions::api_keys[1] repeats ServerOptions::api_keys[0]"));
+  EXPECT_THAT(repeated, Not(HasSubstr("key-one")));
+  const std::string spaced = what_of({.api_keys = {"secret key"}});
+  EXPECT_THAT(spaced, HasSubstr("ServerOptions::api_keys[0]"));
+  EXPECT_THAT(spaced, Not(HasSubstr("secret")));  // the key is never quoted
 }
 
 TEST(LocalServer, RefusesANonLoopbackAddressWithoutAKey) {

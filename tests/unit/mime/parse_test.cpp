@@ -120,6 +120,28 @@ TEST(ParseMessage, MakesAttachmentNamesUniqueWithinAMessage) {
   EXPECT_EQ(m.attachments[1].data, "second");
 }
 
+TEST(ParseMessage, NumbersRepeatedNamesPastNamesTheMessageAlreadyUses) {
+  std::string raw = "Content-Type: multipart/mixed; boundary=B\n\n";
+  for (const char* name : {"a.txt", "a-2.txt", "a.txt", "a.txt", "noext", "noext"})
+    raw += std::string("--B\nContent-Disposition: attachment; filename=") + name + "\n\nx\n";
+  raw += "--B--\n";
+  EXPECT_THAT(parse_message(raw).attachments,
+              ElementsAre(Named("a.txt"), Named("a-2.txt"), Named("a-3.txt"), Named("a-4.txt"),
+                          Named("noext"), Named("noext-2")));
+}
+
+// Counting from 2 for every repeat was quadratic: 20000 parts named "a.txt"
+// (1.7 MB) took a minute, and the store parses each message it receives.
+TEST(ParseMessage, NamesTwentyThousandAttachmentsOfOneName) {
+  std::string raw = "Content-Type: multipart/mixed; boundary=B\n\n";
+  for (int i = 0; i < 20000; ++i)
+    raw += "--B\nContent-Disposition: attachment; filename=a.txt\n\nx\n";
+  raw += "--B--\n";
+  const ParsedMessage m = parse_message(raw);
+  ASSERT_EQ(m.attachments.size(), 20000u);
+  EXPECT_EQ(m.attachments.back().name, "a-20000.txt");
+}
+
 TEST(ParseMessage, KeepsOnlyTheLastComponentOfAPathInAName) {
   const ParsedMessage m = parse_message(fixture("path_in_attachment_name.eml"));
   EXPECT_THAT(m.attachments, ElementsAre(Named("evil.txt")));
@@ -167,6 +189,90 @@ TEST(ParseMessage, KeepsTheNameOfANullSender) {
   const ParsedMessage m = parse_message("From: MAILER DAEMON <>\nSubject: bounce\n\nx\n");
   EXPECT_EQ(m.from_name, "MAILER DAEMON");
   EXPECT_EQ(m.from_email, "");
+}
+
+// Issue 16: GMime gives header values out as C strings, which end at a NUL.
+TEST(ParseMessage, ReplacesANulByteInAHeaderAndKeepsWhatFollows) {
+  using namespace std::string_literals;
+  const ParsedMessage m = parse_message(
+      "From: \"Ann\0Bee\" <ann@example.org>\r\n"
+      "To: box@example.com\r\n"
+      "Subject: nul\0subject\r\n"
+      "Content-Type: multipart/mixed; boundary=\"B\"\r\n"
+      "\r\n"
+      "--B\r\n"
+      "Content-Type: text/plain\r\n"
+      "\r\n"
+      "hello\0world\r\n"
+      "--B\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=\"a\0b.bin\"\r\n"
+      "\r\n"
+      "x\0y\r\n"
+      "--B--\r\n"s);
+  EXPECT_EQ(m.subject, "nul\uFFFDsubject");
+  EXPECT_EQ(m.from_name, "Ann\uFFFDBee");
+  EXPECT_EQ(m.from_email, "ann@example.org");
+  EXPECT_EQ(m.text, "hello\uFFFDworld");
+  ASSERT_THAT(m.attachments, ElementsAre(Named("a\uFFFDb.bin")));
+  EXPECT_EQ(m.attachments[0].data, "x\0y"s);  // an attachment keeps its bytes
+}
+
+TEST(ParseMessage, ReplacesANulInAnAttachedMessagesHeaderAndKeepsWhatFollows) {
+  using namespace std::string_literals;
+  const ParsedMessage m = parse_message(
+      "Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+      "--B\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+      "--B\r\nContent-Type: message/rfc822\r\n\r\n"
+      "Subject: inner\0tail\r\nFrom: x@example.org\r\n\r\ninner body\r\n"
+      "--B--\r\n"s);
+  ASSERT_EQ(m.attachments.size(), 1u);
+  EXPECT_THAT(m.attachments[0].data, HasSubstr("Subject: inner\uFFFDtail"));
+  EXPECT_THAT(m.attachments[0].data, HasSubstr("inner body"));
+}
+
+TEST(ParseMessage, ReplacesAnEncodedNulInAHeaderAndKeepsWhatFollows) {
+  const ParsedMessage m = parse_message(
+      "From: =?utf-8?q?Ann=00Bee?= <ann@example.org>\n"
+      "Subject: =?utf-8?q?nul=00subject?=\n"
+      "Content-Type: multipart/mixed; boundary=B\n\n"
+      "--B\nContent-Type: text/plain\n\nhi\n"
+      "--B\nContent-Type: application/octet-stream\n"
+      "Content-Disposition: attachment; filename*=utf-8''a%00b.bin\n\nxx\n"
+      "--B--\n");
+  EXPECT_EQ(m.subject, "nul?subject");  // GMime's replacement in encoded words
+  EXPECT_EQ(m.from_name, "Ann?Bee");
+  EXPECT_THAT(m.attachments, ElementsAre(Named("a?b.bin")));
+}
+
+// Python's get_body() (CPython's test_email corpus, msg_08/09/12/12a): in a
+// multipart/mixed the HTML part is shown even after a text/plain one, even empty.
+TEST(ParseMessage, ShowsTheHtmlPartOfAMixedMessageEvenAfterATextPart) {
+  const ParsedMessage m = parse_message(
+      "Content-Type: multipart/mixed; boundary=B\n\n"
+      "--B\nContent-Type: text/plain\n\nthe text\n"
+      "--B\nContent-Type: text/html\n\n\n"
+      "--B--\n");
+  EXPECT_TRUE(m.is_html());
+  EXPECT_EQ(m.content(), "");
+  EXPECT_EQ(m.text, "the text");
+  EXPECT_THAT(m.attachments, IsEmpty());
+}
+
+// get_body()'s default preferences put 'related' first: a multipart/related
+// shows its root, even when an HTML part came earlier.
+TEST(ParseMessage, PrefersTheRootOfAMultipartRelatedToAnEarlierHtmlPart) {
+  const ParsedMessage m = parse_message(
+      "Content-Type: multipart/mixed; boundary=B\n\n"
+      "--B\nContent-Type: text/html\n\n<p>earlier</p>\n"
+      "--B\nContent-Type: multipart/related; boundary=R\n\n"
+      "--R\nContent-Type: text/plain\n\nthe root\n"
+      "--R\nContent-Type: image/png\nContent-ID: <i@x>\n\npng\n"
+      "--R--\n"
+      "--B--\n");
+  EXPECT_FALSE(m.is_html());
+  EXPECT_EQ(m.content(), "the root");
+  EXPECT_EQ(m.html, "<p>earlier</p>");
 }
 
 TEST(ParseMessage, SurvivesEmptyAndHostileInput) {
