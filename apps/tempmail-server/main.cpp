@@ -1,8 +1,10 @@
 // tempmail-server: serves the Temp Mail user API and an SMTP listener on this
 // machine, for tests and CI without a hosted account.
 //
-// Once both listeners are up it prints exactly one line of JSON on stdout,
+// Once the listeners are up it prints exactly one line of JSON on stdout,
 //   {"http":"http://127.0.0.1:8025","smtp":"127.0.0.1:2525"}
+// (with "smtps":"HOST:PORT" for --smtps, and "ca":"/path/to/ca.pem" when SMTP
+// TLS uses a throwaway CA)
 // then logs to stderr only. SIGINT/SIGTERM: stop accepting, finish messages in
 // flight, close the database, exit 0. Exit 2: bad options; 1: could not start.
 #include <pthread.h>
@@ -57,6 +59,24 @@ long long parse_whole_number(const std::string& flag, const std::string& text, l
   return value;
 }
 
+// `text` as a JSON string.
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 // Waits for SIGINT or SIGTERM with sigwait: the signals are blocked in every
 // thread (the server's threads inherit the mask), so none of them is
 // interrupted and no handler runs in a signal context.
@@ -93,6 +113,13 @@ int main(int argc, char** argv) {
   std::string tls_key;
   std::string threads = "2";
   bool fsync = false;
+  bool smtp_tls = false;
+  std::string smtps_listen;
+  std::string smtp_cert;
+  std::string smtp_key;
+  std::vector<std::string> smtp_users;
+  bool smtp_require_auth = false;
+  bool smtp_require_tls = false;
   app.add_option("--http", http_listen, "HOST:PORT for the API (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--smtp", smtp_listen, "HOST:PORT for SMTP (port 0: any free port)")
@@ -118,6 +145,27 @@ int main(int argc, char** argv) {
                "with --db: flush each commit to disk before answering 250 (survives power "
                "loss; without it acknowledged mail survives kill -9 and crashes)");
   app.add_option("--threads", threads, "I/O threads (1 to 256)")->capture_default_str();
+  app.add_flag("--smtp-tls", smtp_tls,
+               "SMTP also offers STARTTLS (RFC 3207), with --smtp-cert or a throwaway CA");
+  app.add_option("--smtps", smtps_listen,
+                 "HOST:PORT of a second SMTP listener speaking implicit TLS (RFC 8314; port 0: "
+                 "any free port)");
+  auto* smtp_cert_opt =
+      app.add_option("--smtp-cert", smtp_cert,
+                     "PEM certificate chain for STARTTLS and --smtps (default: a throwaway CA's, "
+                     "whose certificate the start-up line names as \"ca\")")
+          ->check(CLI::ExistingFile);
+  auto* smtp_key_opt = app.add_option("--smtp-key", smtp_key, "PEM private key for --smtp-cert")
+                           ->check(CLI::ExistingFile);
+  smtp_cert_opt->needs(smtp_key_opt);
+  smtp_key_opt->needs(smtp_cert_opt);
+  app.add_option("--smtp-user", smtp_users,
+                 "USER:PASS: only these credentials pass SMTP AUTH, which becomes required; "
+                 "repeatable (default: any user name and password pass)");
+  app.add_flag("--smtp-require-auth", smtp_require_auth,
+               "MAIL FROM before a successful AUTH gets 530 5.7.0");
+  app.add_flag("--smtp-require-tls", smtp_require_tls,
+               "MAIL FROM without TLS gets 530 5.7.0 (implies --smtp-tls)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -160,6 +208,13 @@ int main(int argc, char** argv) {
   options.tls_cert_file = tls_cert;
   options.tls_key_file = tls_key;
   options.fsync = fsync;
+  options.smtp_tls = smtp_tls;
+  options.smtps_listen = smtps_listen;
+  options.smtp_cert_file = smtp_cert;
+  options.smtp_key_file = smtp_key;
+  options.smtp_users = smtp_users;
+  options.smtp_require_auth = smtp_require_auth;
+  options.smtp_require_tls = smtp_require_tls;
   std::optional<tempmail::local::Server> server;
   try {
     server.emplace(std::move(options));
@@ -180,8 +235,19 @@ int main(int argc, char** argv) {
   std::cerr << "tempmail-server: serving the API on " << server->base_url() << " and SMTP on "
             << smtp_host << ":" << server->smtp_port() << "\n";
 
-  std::printf("{\"http\":\"%s\",\"smtp\":\"%s:%u\"}\n", server->base_url().c_str(),
-              smtp_host.c_str(), static_cast<unsigned>(server->smtp_port()));
+  std::string line = "{\"http\":" + json_string(server->base_url()) + ",\"smtp\":" +
+                     json_string(smtp_host + ":" + std::to_string(server->smtp_port()));
+  if (server->smtps_port() != 0) {
+    line += ",\"smtps\":" + json_string(smtp_host + ":" + std::to_string(server->smtps_port()));
+    std::cerr << "tempmail-server: SMTP over implicit TLS on " << smtp_host << ":"
+              << server->smtps_port() << "\n";
+  }
+  if (!server->smtp_ca_file().empty()) {
+    line += ",\"ca\":" + json_string(server->smtp_ca_file().string());
+    std::cerr << "tempmail-server: SMTP TLS certificate signed by a throwaway CA: trust "
+              << server->smtp_ca_file().string() << "\n";
+  }
+  std::printf("%s}\n", line.c_str());
   std::fflush(stdout);
 
   int sig = wait_for_signal(signals);

@@ -17,8 +17,11 @@
 #include "local/http/http_server.hpp"
 #include "local/http/log.hpp"
 #include "local/io_pool.hpp"
+#include "local/smtp/credentials.hpp"
 #include "local/smtp/smtp_server.hpp"
 #include "local/store/store.hpp"
+#include "local/tls/server_context.hpp"
+#include "local/tls/throwaway_ca.hpp"
 #include "mime/parse.hpp"
 
 namespace tempmail::local {
@@ -132,6 +135,32 @@ void validate(const ServerOptions& o) {
     throw invalid_argument(
         "ServerOptions::tls_cert_file and tls_key_file go together: give both (PEM files) or "
         "neither");
+  if (o.smtp_cert_file.empty() != o.smtp_key_file.empty())
+    throw invalid_argument(
+        "ServerOptions::smtp_cert_file and smtp_key_file go together: give both (PEM files), or "
+        "neither for a throwaway CA");
+  if (!o.smtp_cert_file.empty() && !o.smtp_tls && !o.smtp_require_tls && o.smtps_listen.empty())
+    throw invalid_argument(
+        "ServerOptions::smtp_cert_file is given but no SMTP TLS is on: set smtp_tls (STARTTLS) "
+        "or smtps_listen (implicit TLS)");
+  for (std::size_t i = 0; i < o.smtp_users.size(); ++i) {
+    try {
+      (void)detail::parse_smtp_user(o.smtp_users[i]);
+    } catch (const std::invalid_argument& e) {
+      throw invalid_argument(field_name("smtp_users", i) + ": " + e.what());
+    }
+  }
+}
+
+// The listen hosts a throwaway certificate must name besides the loopback ones.
+std::vector<std::string> certificate_hosts(const std::vector<tcp::endpoint>& listeners) {
+  std::vector<std::string> hosts{"localhost", "127.0.0.1", "::1"};
+  for (const auto& ep : listeners) {
+    const std::string h = ep.address().to_string();
+    if (!ep.address().is_unspecified() && std::find(hosts.begin(), hosts.end(), h) == hosts.end())
+      hosts.push_back(h);
+  }
+  return hosts;
 }
 
 // The host a client on this machine uses to reach `endpoint`.
@@ -186,6 +215,7 @@ struct Server::Impl {
                                  " (expected an unencrypted PEM key matching the certificate)");
     }
 
+    setup_smtp_security(smtp_at);
     keyring.emplace(keys);
     store.emplace(detail::StoreOptions{.db_path = options.db_path,
                                        .domains = options.domains,
@@ -209,11 +239,21 @@ struct Server::Impl {
     try {
       smtp.emplace(pool->front(), smtp_at, *store,
                    detail::SmtpLimits{.max_message_bytes = options.max_message_bytes},
-                   pool->picker());
+                   pool->picker(), smtp_security(false));
     } catch (const boost::system::system_error& e) {
       throw std::runtime_error("cannot listen for SMTP on " + options.smtp_listen + ": " +
                                e.code().message() + "; pick another port (0 picks a free one)");
     }
+    if (smtps_at) try {
+        smtps.emplace(pool->front(), *smtps_at, *store,
+                      detail::SmtpLimits{.max_message_bytes = options.max_message_bytes},
+                      pool->picker(), smtp_security(true));
+        smtps_endpoint = smtps->local_endpoint();
+      } catch (const boost::system::system_error& e) {
+        throw std::runtime_error("cannot listen for SMTP over TLS on " + options.smtps_listen +
+                                 ": " + e.code().message() +
+                                 "; pick another port (0 picks a free one)");
+      }
     http_endpoint = http->local_endpoint();
     smtp_endpoint = smtp->local_endpoint();
     base_url = std::string(tls ? "https" : "http") + "://" + url_host(http_endpoint) + ":" +
@@ -222,10 +262,52 @@ struct Server::Impl {
 
     http->start();
     smtp->start();
+    if (smtps) smtps->start();
     pool->start([](std::string_view line) { detail::log_line(line); });
   }
 
-  ~Impl() { stop(); }
+  ~Impl() {
+    stop();
+    if (!smtp_ca_file.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove(smtp_ca_file, ignored);
+    }
+  }
+
+  // The SMTP listeners' TLS certificate (given, or a throwaway CA's) and
+  // credentials; before the store, so that a bad certificate creates nothing.
+  void setup_smtp_security(const tcp::endpoint& smtp_at) {
+    if (!options.smtps_listen.empty())
+      smtps_at = parse_listen("smtps_listen", options.smtps_listen);
+    for (const auto& text : options.smtp_users) {
+      auto [user, password] = detail::parse_smtp_user(text);
+      credentials.add(std::move(user), std::move(password));
+    }
+    const bool starttls = options.smtp_tls || options.smtp_require_tls;
+    if (!starttls && !smtps_at) return;
+    if (!options.smtp_cert_file.empty()) {
+      smtp_tls = detail::server_tls_context(options.smtp_cert_file, options.smtp_key_file,
+                                            "ServerOptions::smtp_cert_file / smtp_key_file");
+      return;
+    }
+    std::vector<tcp::endpoint> listeners{smtp_at};
+    if (smtps_at) listeners.push_back(*smtps_at);
+    const detail::ThrowawayTls made = detail::make_throwaway_tls(certificate_hosts(listeners));
+    smtp_tls = detail::server_tls_context_from_pem(made.cert_pem, made.key_pem);
+    smtp_ca_pem = made.ca_pem;
+    smtp_ca_file = detail::write_private_temp_file(made.ca_pem, "tempmail-smtp-ca-");
+  }
+
+  detail::SmtpSecurity smtp_security(bool implicit) {
+    return detail::SmtpSecurity{
+        .tls = smtp_tls.get(),
+        .implicit_tls = implicit,
+        .protocol = detail::SmtpProtocolOptions{
+            .authenticator = credentials.empty() ? nullptr : &credentials,
+            .offer_starttls = !implicit && (options.smtp_tls || options.smtp_require_tls),
+            .require_tls = options.smtp_require_tls,
+            .require_auth = options.smtp_require_auth || !credentials.empty()}};
+  }
 
   void stop() noexcept {
     std::lock_guard stop_lock(stop_mu);
@@ -234,6 +316,7 @@ struct Server::Impl {
     try {
       if (http) http->stop();
       if (smtp) smtp->stop();
+      if (smtps) smtps->stop();
     } catch (const std::exception& e) {
       detail::log_line(std::string("stopping the listeners failed: ") + e.what());
     }
@@ -249,12 +332,19 @@ struct Server::Impl {
   std::vector<std::string> keys;
   // Declared before the I/O pool so they outlive every handler it destroys.
   std::optional<net::ssl::context> tls;
+  std::unique_ptr<net::ssl::context> smtp_tls;
+  detail::SmtpCredentials credentials;
+  std::optional<tcp::endpoint> smtps_at;
+  std::string smtp_ca_pem;
+  std::filesystem::path smtp_ca_file;
   std::optional<detail::Keyring> keyring;
   std::optional<detail::Store> store;
   std::optional<detail::Context> context;
   std::optional<detail::IoPool> pool;
   std::optional<detail::HttpServer> http;
   std::optional<detail::SmtpServer> smtp;
+  std::optional<detail::SmtpServer> smtps;
+  tcp::endpoint smtps_endpoint;
   tcp::endpoint http_endpoint;
   tcp::endpoint smtp_endpoint;
   std::string base_url;
@@ -278,6 +368,9 @@ std::string Server::smtp_host() const { return reachable_host(impl_->smtp_endpoi
 std::uint16_t Server::smtp_port() const { return impl_->smtp_endpoint.port(); }
 std::uint16_t Server::http_port() const { return impl_->http_endpoint.port(); }
 std::string Server::api_key() const { return impl_->keys.front(); }
+std::uint16_t Server::smtps_port() const { return impl_->smtps ? impl_->smtps_endpoint.port() : 0; }
+std::string Server::smtp_ca_pem() const { return impl_->smtp_ca_pem; }
+std::filesystem::path Server::smtp_ca_file() const { return impl_->smtp_ca_file; }
 
 void Server::stop() noexcept {
   if (impl_) impl_->stop();

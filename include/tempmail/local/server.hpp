@@ -67,6 +67,28 @@ struct ServerOptions {
   /// connections share one flush). Without it they survive kill -9 and
   /// crashes of this process, and reach the disk at WAL checkpoints.
   bool fsync = false;
+
+  // SMTP the way real applications send (every default keeps plain SMTP,
+  // where AUTH PLAIN/LOGIN is offered and any user name and password pass).
+  /// SMTP also offers STARTTLS (RFC 3207). Off by default: some clients
+  /// (Nodemailer among them) upgrade whenever it is offered and then refuse
+  /// a certificate they do not trust.
+  bool smtp_tls = false;
+  /// A second SMTP listener speaking implicit TLS (RFC 8314), HOST:PORT
+  /// (port 0 picks a free port); empty: none.
+  std::string smtps_listen{};
+  /// Certificate chain and key (PEM) for STARTTLS and `smtps_listen`. Empty:
+  /// a throwaway CA is made at start-up with a certificate it signs for
+  /// localhost, 127.0.0.1, ::1 and the SMTP listen hosts (`smtp_ca_file()`).
+  std::filesystem::path smtp_cert_file{};
+  std::filesystem::path smtp_key_file{};
+  /// "USER:PASS": only these credentials pass AUTH (a wrong pair gets 535
+  /// 5.7.8), AUTH is required, and CRAM-MD5 is offered too.
+  std::vector<std::string> smtp_users{};
+  /// MAIL FROM before a successful AUTH gets 530 5.7.0.
+  bool smtp_require_auth = false;
+  /// MAIL FROM on a connection without TLS gets 530 5.7.0 (implies `smtp_tls`).
+  bool smtp_require_tls = false;
 };
 
 /// Starts both listeners in the constructor and serves on background threads
@@ -94,6 +116,15 @@ class Server {
   [[nodiscard]] std::uint16_t http_port() const;
   /// The first accepted key (`kLocalDevKey` when none was configured).
   [[nodiscard]] std::string api_key() const;
+  /// The implicit-TLS SMTP port (`smtps_listen`), 0 when there is none.
+  [[nodiscard]] std::uint16_t smtps_port() const;
+  /// The throwaway CA's certificate (PEM) that signed the SMTP certificate,
+  /// for clients to trust; empty when there is no SMTP TLS or the
+  /// certificate was given (`smtp_cert_file`).
+  [[nodiscard]] std::string smtp_ca_pem() const;
+  /// The same written to a private (0600) temporary file, removed when the
+  /// server is destroyed; empty when `smtp_ca_pem()` is.
+  [[nodiscard]] std::filesystem::path smtp_ca_file() const;
   /// Stop accepting, finish what is in flight, close the database. Idempotent.
   void stop() noexcept;
 

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "local/smtp/command.hpp"
-#include "local/smtp/smtp_server.hpp"
+#include "local/smtp/limits.hpp"
 
 namespace tempmail::local::detail {
 

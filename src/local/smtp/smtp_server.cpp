@@ -5,6 +5,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -17,12 +18,12 @@ using boost::system::error_code;
 
 struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   Impl(asio::io_context& ioc, const tcp::endpoint& endpoint, MailSink& sink, SmtpLimits limits,
-       ContextPicker sessions)
+       ContextPicker sessions, SmtpSecurity security)
       : ioc(ioc),
         pick(std::move(sessions)),
         acceptor(asio::make_strand(ioc)),
         retry_timer(acceptor.get_executor()),
-        shared(std::make_shared<SmtpShared>(sink, std::move(limits))) {
+        shared(std::make_shared<SmtpShared>(sink, std::move(limits), std::move(security))) {
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(endpoint);
@@ -93,8 +94,13 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
 };
 
 SmtpServer::SmtpServer(asio::io_context& ioc, const tcp::endpoint& endpoint, MailSink& sink,
-                       SmtpLimits limits, ContextPicker sessions)
-    : impl_(std::make_shared<Impl>(ioc, endpoint, sink, std::move(limits), std::move(sessions))) {
+                       SmtpLimits limits, ContextPicker sessions, SmtpSecurity security)
+    : impl_(std::make_shared<Impl>(ioc, endpoint, sink, std::move(limits), std::move(sessions),
+                                   std::move(security))) {
+  if ((impl_->shared->security.implicit_tls || impl_->shared->security.protocol.offer_starttls) &&
+      impl_->shared->security.tls == nullptr)
+    throw std::invalid_argument(
+        "an SMTP listener with TLS needs a certificate (SmtpSecurity::tls)");
   impl_->bound = impl_->acceptor.local_endpoint();
 }
 

@@ -6,7 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -14,19 +14,21 @@
 
 #include "local/io_pool.hpp"
 #include "local/mail_sink.hpp"
+#include "local/smtp/limits.hpp"
+#include "local/smtp/protocol.hpp"
 
 namespace tempmail::local::detail {
 
-struct SmtpLimits {
-  std::string hostname = "tempmail.local";         // in the greeting and EHLO reply
-  std::size_t max_message_bytes = std::size_t{25} << 20;  // SIZE; over it: 552
-  std::size_t max_recipients = 100;                // more RCPT: 452
-  std::size_t max_command_line = 2048;             // longer command line: 500
-  std::size_t max_text_line = 1 << 20;             // longer DATA line: 552/500 and close
-  std::chrono::seconds idle_timeout{300};          // no command for this long: 421 and close
-  std::size_t max_connections = 4096;              // more: 421 at greeting
-  std::size_t max_connections_per_address = 256;   // from one client address: 421
-  std::size_t max_errors = 20;                     // bad commands in a session before 421
+/// What a listener offers beyond plain SMTP: TLS (RFC 3207 STARTTLS, RFC 8314
+/// implicit TLS) and what it requires of clients.
+struct SmtpSecurity {
+  /// The certificate for STARTTLS and implicit TLS; nullptr: no TLS. Must
+  /// outlive the listener.
+  boost::asio::ssl::context* tls = nullptr;
+  /// Every connection is TLS from its first byte (needs `tls`).
+  bool implicit_tls = false;
+  /// STARTTLS offered (needs `tls`), TLS or AUTH required, the credentials.
+  SmtpProtocolOptions protocol{};
 };
 
 class SmtpServer {
@@ -35,7 +37,8 @@ class SmtpServer {
   /// boost::system::system_error when it cannot. Does not accept yet. It
   /// accepts on `ioc`; each session runs on `sessions()` (empty: on `ioc`).
   SmtpServer(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-             MailSink& sink, SmtpLimits limits = {}, ContextPicker sessions = {});
+             MailSink& sink, SmtpLimits limits = {}, ContextPicker sessions = {},
+             SmtpSecurity security = {});
   ~SmtpServer();
   SmtpServer(const SmtpServer&) = delete;
   SmtpServer& operator=(const SmtpServer&) = delete;

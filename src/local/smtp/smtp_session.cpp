@@ -18,6 +18,12 @@ using boost::system::error_code;
 
 namespace {
 
+SmtpProtocolOptions protocol_options(const SmtpSecurity& security) {
+  SmtpProtocolOptions options = security.protocol;
+  options.tls = security.implicit_tls;
+  return options;
+}
+
 std::string peer_address(const asio::ip::tcp::socket& socket) {
   error_code ec;
   const auto remote = socket.remote_endpoint(ec);
@@ -32,7 +38,8 @@ SmtpSession::SmtpSession(asio::ip::tcp::socket socket, std::shared_ptr<SmtpShare
       timer_(socket_.get_executor()),
       shared_(std::move(shared)),
       slot_(std::move(slot)),
-      protocol_(shared_->limits, peer_address(socket_), *this) {
+      protocol_(shared_->limits, peer_address(socket_), *this,
+                protocol_options(shared_->security)) {
   error_code ec;
   socket_.non_blocking(true, ec);  // write_now() must never block; reads stay asynchronous
 }
@@ -51,6 +58,8 @@ void SmtpSession::start() {
     stopping = shared_->stopping;
   }
   asio::post(socket_.get_executor(), [self = shared_from_this(), stopping] {
+    // Implicit TLS (RFC 8314): the handshake comes before the greeting.
+    if (self->shared_->security.implicit_tls && !stopping) return self->start_tls();
     self->protocol_.greet(stopping);
     self->pump();
   });
@@ -81,9 +90,10 @@ void SmtpSession::pump() {
     action = protocol_.advance();
   }
   if (!protocol_.output().empty() && !write_now()) return;  // in flight, or closed
-  // TODO(#12): upgrade the socket on kStartTls; the listener does not offer
-  // STARTTLS yet (SmtpProtocolOptions::offer_starttls is off), so it never comes.
-  if (action == SmtpAction::kClose || action == SmtpAction::kStartTls) return close();
+  if (action == SmtpAction::kClose) return close();
+  // The 220 is written; whatever the client sent after STARTTLS was dropped
+  // by the protocol (RFC 3207 5: no plaintext injection).
+  if (action == SmtpAction::kStartTls) return start_tls();
   if (action == SmtpAction::kDeliver) return;  // on_delivered() pumps again
   start_read();
 }
@@ -129,14 +139,14 @@ bool SmtpSession::hand_to_sink() {
 Envelope SmtpSession::sink_envelope(SmtpEnvelope e) const {
   error_code ec;
   const auto remote = socket_.remote_endpoint(ec);
-  return Envelope{.mail_from = std::move(e.mail_from),
-                  .rcpt_to = std::move(e.recipients),
-                  .helo = std::move(e.helo),
-                  .client = ec ? "unknown"
-                               : remote.address().to_string() + ":" + std::to_string(remote.port()),
-                  .tls = std::nullopt,  // TODO(#12): the session's TLS version and cipher
-                  .auth_user = std::move(e.auth_user),
-                  .injected = false};
+  return Envelope{
+      .mail_from = std::move(e.mail_from),
+      .rcpt_to = std::move(e.recipients),
+      .helo = std::move(e.helo),
+      .client = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port()),
+      .tls = tls_info_,
+      .auth_user = std::move(e.auth_user),
+      .injected = false};
 }
 
 void SmtpSession::on_delivered(std::error_code error) {
@@ -146,21 +156,55 @@ void SmtpSession::on_delivered(std::error_code error) {
   pump();
 }
 
+void SmtpSession::start_tls() {
+  if (tls_) return close();  // TLS twice: the protocol never asks for it
+  tls_ =
+      std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *shared_->security.tls);
+  handshake_in_flight_ = true;
+  arm_timer();  // a client that never finishes the handshake times out
+  tls_->async_handshake(asio::ssl::stream_base::server,
+                        [self = shared_from_this()](const error_code& ec) {
+                          self->handshake_in_flight_ = false;
+                          self->on_handshake(ec);
+                        });
+}
+
+void SmtpSession::on_handshake(const error_code& error) {
+  if (closed_) return;
+  if (error) return close();  // not a TLS client, or one that does not trust us
+  SSL* ssl = tls_->native_handle();
+  tls_info_ = TlsInfo{.version = SSL_get_version(ssl), .cipher = SSL_get_cipher_name(ssl)};
+  if (shared_->security.implicit_tls) {
+    bool stopping = false;
+    {
+      const std::lock_guard lock(shared_->mutex);
+      stopping = shared_->stopping;
+    }
+    protocol_.greet(stopping);
+  } else {
+    protocol_.tls_started();
+  }
+  pump();
+}
+
 void SmtpSession::start_read() {
   read_in_flight_ = true;
   if (protocol_.take_line_progress()) arm_timer();
-  socket_.async_read_some(
-      asio::buffer(chunk_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
-        self->read_in_flight_ = false;
-        if (self->closed_) return;
-        if (ec == asio::error::operation_aborted && (self->timed_out_ || self->stop_requested_)) {
-          if (self->timed_out_) self->protocol_.time_out();
-          return self->pump();  // a stop request: the protocol says 421
-        }
-        if (ec) return self->close();  // peer gone (EOF, reset)
-        self->protocol_.receive(std::string_view(self->chunk_.data(), n));
-        self->pump();
-      });
+  auto on_read = [self = shared_from_this()](const error_code& ec, std::size_t n) {
+    self->read_in_flight_ = false;
+    if (self->closed_) return;
+    if (ec == asio::error::operation_aborted && (self->timed_out_ || self->stop_requested_)) {
+      if (self->timed_out_) self->protocol_.time_out();
+      return self->pump();  // a stop request: the protocol says 421
+    }
+    if (ec) return self->close();  // peer gone (EOF, reset)
+    self->protocol_.receive(std::string_view(self->chunk_.data(), n));
+    self->pump();
+  };
+  if (tls_)
+    tls_->async_read_some(asio::buffer(chunk_), std::move(on_read));
+  else
+    socket_.async_read_some(asio::buffer(chunk_), std::move(on_read));
 }
 
 // Writes the replies now, as far as the socket takes them without blocking.
@@ -170,6 +214,11 @@ void SmtpSession::start_read() {
 // for each, four per message on one reused connection (bench/RESULTS.md).
 bool SmtpSession::write_now() {
   arm_timer();
+  // A TLS record cannot be written half now and half later by this path.
+  if (tls_) {
+    start_write();
+    return false;
+  }
   std::string& out = protocol_.output();
   error_code ec;
   const std::size_t n = socket_.write_some(asio::buffer(out), ec);
@@ -191,14 +240,17 @@ void SmtpSession::start_write() {
   writing_.swap(protocol_.output());
   protocol_.output().clear();
   arm_timer();
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](const error_code& ec, std::size_t) {
-                      self->write_in_flight_ = false;
-                      self->writing_.clear();
-                      if (self->closed_) return;
-                      if (ec) return self->close();
-                      self->pump();
-                    });
+  auto on_written = [self = shared_from_this()](const error_code& ec, std::size_t) {
+    self->write_in_flight_ = false;
+    self->writing_.clear();
+    if (self->closed_) return;
+    if (ec) return self->close();
+    self->pump();
+  };
+  if (tls_)
+    asio::async_write(*tls_, asio::buffer(writing_), std::move(on_written));
+  else
+    asio::async_write(socket_, asio::buffer(writing_), std::move(on_written));
 }
 
 // Every read and write pushes the idle deadline back, but the timer itself is
@@ -225,6 +277,7 @@ void SmtpSession::on_timer() {
   // While the sink stores a message the client is not idle; the reply re-arms.
   if (closed_ || waiting_sink_) return;
   if (idle_deadline_ > std::chrono::steady_clock::now()) return start_timer();
+  if (handshake_in_flight_) return close();
   if (read_in_flight_) {
     timed_out_ = true;
     error_code ignored;

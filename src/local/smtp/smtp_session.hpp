@@ -5,6 +5,7 @@
 
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
@@ -28,14 +29,16 @@ class SmtpSession;
 
 /// What the listener and its sessions share; sessions keep it alive.
 struct SmtpShared {
-  SmtpShared(MailSink& sink_ref, SmtpLimits limits_value)
+  SmtpShared(MailSink& sink_ref, SmtpLimits limits_value, SmtpSecurity security_value = {})
       : sink(sink_ref),
         limits(std::move(limits_value)),
+        security(std::move(security_value)),
         connections(std::make_shared<ConnectionLimiter>(limits.max_connections,
                                                         limits.max_connections_per_address)) {}
 
   MailSink& sink;
   const SmtpLimits limits;
+  const SmtpSecurity security;
   const std::shared_ptr<ConnectionLimiter> connections;
 
   std::mutex mutex;  // guards what follows
@@ -71,6 +74,8 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession>, private Re
   [[nodiscard]] Envelope sink_envelope(SmtpEnvelope envelope) const;
   void on_delivered(std::error_code error);
 
+  void start_tls();
+  void on_handshake(const boost::system::error_code& error);
   void start_read();
   bool write_now();
   void start_write();
@@ -80,6 +85,11 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession>, private Re
   void close();
 
   boost::asio::ip::tcp::socket socket_;
+  // Over socket_ once TLS began (STARTTLS or implicit); then all I/O goes
+  // through it.
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+  std::optional<TlsInfo> tls_info_;  // the handshake's version and cipher
+  bool handshake_in_flight_ = false;
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point idle_deadline_{};
   bool timer_armed_ = false;  // a wait on timer_ is pending
