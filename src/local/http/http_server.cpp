@@ -133,9 +133,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     do_read();
   }
 
-  // A newcomer needs this session's place: close if no request has begun.
+  // A newcomer needs this session's place: close if no request has begun
+  // (bytes already in the socket's buffer, not yet read, have begun one).
   void on_evict() {
-    if (phase_ == Phase::kStarting || phase_ == Phase::kIdle) {
+    beast::error_code ec;
+    const bool unread = lowest().socket().available(ec) > 0 && !ec;
+    if ((phase_ == Phase::kStarting || phase_ == Phase::kIdle) && !unread) {
       evicted_ = true;
       lowest().cancel();
     } else {

@@ -229,12 +229,40 @@ class HttpServerLimits : public ::testing::Test {
     pool_.start({});
   }
 
+  // The server answers held long-polls as it stops; the store (whose watches
+  // post to the pool's io_contexts) stops while those still exist.
   void TearDown() override {
     if (server_) server_->stop();
-    pool_.finish(0ms, [] {});
+    pool_.finish(kWait, [] {});
+    store_.stop();
   }
 
   [[nodiscard]] std::uint16_t port() const { return server_->local_endpoint().port(); }
+
+  /// A client from `from` in the middle of a request (a long-poll the server
+  /// holds), so it is never closed to make room; see wait_until_waiting().
+  std::unique_ptr<RawClient> busy_client(const char* from = "127.0.0.1",
+                                         std::chrono::milliseconds wait = 20s) {
+    auto client = std::make_unique<RawClient>(port(), from);
+    client->send(post_head(0));
+    const auto created = client->response();
+    if (!created) throw std::runtime_error("POST /api/emails was not answered");
+    const std::string& body = created->body();
+    const std::string_view key = "\"email\":\"";
+    const auto start = body.find(key) + key.size();
+    const std::string email = body.substr(start, body.find('"', start) - start);
+    client->send(
+        authorized_get("/_local/wait?email=" + email + "&timeout=" + std::to_string(wait.count())));
+    return client;
+  }
+
+  /// Until the server holds `count` long-polls (or kWait passes).
+  void wait_until_waiting(std::size_t count) {
+    const auto deadline = Clock::now() + kWait;
+    while (store_.stats().watchers < count && Clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(store_.stats().watchers, count) << "the long-polls never reached the server";
+  }
 
   /// The status a new client from `from` gets for GET /api/domains (0: no response).
   unsigned status_for_another_client(const char* from = "127.0.0.1") {
@@ -256,8 +284,8 @@ class HttpServerLimits : public ::testing::Test {
     });
     // Each byte arrives well within the timeout: only a deadline for the whole
     // request (not one pushed back by every byte) ends this.
-    EXPECT_NE(cut.end, End::kOpen) << "still connected after dripping for " << kGiveUp.count()
-                                   << " s";
+    EXPECT_NE(cut.end, End::kOpen)
+        << "still connected after dripping for " << kGiveUp.count() << " s";
     EXPECT_GE(cut.after, kAtLeastIdle);
     EXPECT_LT(cut.after, kGiveUp);
     EXPECT_THAT(dripper.received(), IsEmpty()) << "the server closes without a response (no 408)";
@@ -383,13 +411,12 @@ TEST_F(HttpServerLimits, Answers413ToAChunkedBodyThatGrowsOverTheLimitAndCloses)
 
 TEST_F(HttpServerLimits, ClosesAConnectionOverThePerAddressCapAndServesOtherAddresses) {
   start({.idle_timeout = 30s, .max_connections_per_address = 3});
+  // Busy connections: idle ones would make room (NewcomerAtACapClosesTheLongestIdle...).
+  // The last one's long-poll ends after 3 s, so that the server then sees it closed.
   std::vector<std::unique_ptr<RawClient>> held;
-  for (int i = 0; i < 3; ++i) {
-    held.push_back(std::make_unique<RawClient>(port()));
-    held.back()->send(authorized_get("/_local/health"));
-    const auto response = held.back()->response();
-    ASSERT_TRUE(response.has_value()) << "connection " << i + 1 << " of 3 was not served";
-  }
+  for (int i = 0; i < 2; ++i) held.push_back(busy_client());
+  held.push_back(busy_client("127.0.0.1", 3s));
+  wait_until_waiting(3);
   RawClient fourth(port());
   EXPECT_EQ(fourth.wait_closed(kGiveUp), End::kEof)
       << "over the cap, the connection is closed at once";
@@ -405,16 +432,31 @@ TEST_F(HttpServerLimits, ClosesAConnectionOverThePerAddressCapAndServesOtherAddr
 
 TEST_F(HttpServerLimits, ClosesAConnectionOverTheTotalCap) {
   start({.idle_timeout = 30s, .max_connections = 2});
-  RawClient first(port());
-  RawClient second(port(), "127.0.0.2");
-  for (RawClient* client : {&first, &second}) {
-    client->send(authorized_get("/_local/health"));
-    ASSERT_TRUE(client->response().has_value()) << "a connection under the cap was not served";
-  }
+  const auto first = busy_client();
+  const auto second = busy_client("127.0.0.2");
+  wait_until_waiting(2);
   RawClient third(port(), "127.0.0.3");
   EXPECT_EQ(third.wait_closed(kGiveUp), End::kEof)
       << "over the cap, the connection is closed at once";
   EXPECT_THAT(third.received(), IsEmpty());
+}
+
+// Issue 16: at a cap, a keep-alive connection idle between requests makes
+// room for a newcomer (the longest-idle one), as web servers do.
+TEST_F(HttpServerLimits, NewcomerAtACapClosesTheLongestIdleConnectionNotABusyOne) {
+  start({.idle_timeout = 30s, .max_connections_per_address = 3});
+  const auto busy = busy_client();
+  wait_until_waiting(1);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 2; ++i) {
+    idle.push_back(std::make_unique<RawClient>(port()));
+    idle.back()->send(authorized_get("/_local/health"));
+    ASSERT_TRUE(idle.back()->response().has_value()) << "connection " << i + 1 << " not served";
+  }
+  EXPECT_EQ(status_for_another_client(), 200u) << "a newcomer was refused at the cap";
+  EXPECT_EQ(idle[0]->wait_closed(kGiveUp), End::kEof) << "the longest-idle one was not closed";
+  EXPECT_EQ(store_.stats().watchers, 1u) << "the busy connection was closed";
+  EXPECT_EQ(busy->end(), End::kOpen);
 }
 
 }  // namespace
