@@ -50,6 +50,13 @@ SmtpSession::~SmtpSession() {
 }
 
 void SmtpSession::start() {
+  // A newcomer over a connection cap may ask this session to close while it
+  // waits for a command (ConnectionLimiter); it goes through the strand.
+  slot_.on_evict([weak = weak_from_this(), executor = socket_.get_executor()] {
+    asio::post(executor, [weak] {
+      if (auto self = weak.lock()) self->on_evict();
+    });
+  });
   bool stopping = false;
   {
     const std::lock_guard lock(shared_->mutex);
@@ -156,11 +163,26 @@ void SmtpSession::on_delivered(std::error_code error) {
   pump();
 }
 
+// A newcomer needs this session's place: close with 421 if it waits for a
+// command with nothing buffered or unread, else stay.
+void SmtpSession::on_evict() {
+  error_code ec;
+  const bool unread = socket_.available(ec) > 0 && !ec;
+  if (idle_ && !unread && !closed_) {
+    evicted_ = true;
+    socket_.cancel(ec);  // the pending read or handshake ends; its handler says 421
+  } else {
+    slot_.keep();
+  }
+}
+
 void SmtpSession::start_tls() {
   if (tls_) return close();  // TLS twice: the protocol never asks for it
   tls_ =
       std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *shared_->security.tls);
   handshake_in_flight_ = true;
+  idle_ = true;  // a handshake that never finishes may make room for a newcomer
+  slot_.idle();
   arm_timer();  // a client that never finishes the handshake times out
   tls_->async_handshake(asio::ssl::stream_base::server,
                         [self = shared_from_this()](const error_code& ec) {
@@ -170,6 +192,8 @@ void SmtpSession::start_tls() {
 }
 
 void SmtpSession::on_handshake(const error_code& error) {
+  idle_ = false;
+  slot_.busy();
   if (closed_) return;
   if (error) return close();  // not a TLS client, or one that does not trust us
   SSL* ssl = tls_->native_handle();
@@ -190,8 +214,30 @@ void SmtpSession::on_handshake(const error_code& error) {
 void SmtpSession::start_read() {
   read_in_flight_ = true;
   if (protocol_.take_line_progress()) arm_timer();
+  // Between commands with nothing buffered: idle, so a newcomer at a cap may
+  // take this place (on loopback every client shares one address).
+  if (protocol_.between_commands() && protocol_.buffered() == 0) {
+    idle_ = true;
+    slot_.idle();
+  }
   auto on_read = [self = shared_from_this()](const error_code& ec, std::size_t n) {
     self->read_in_flight_ = false;
+    if (self->idle_) {
+      self->idle_ = false;
+      self->slot_.busy();
+    }
+    if (self->evicted_ && !self->closed_ && ec == asio::error::operation_aborted) {
+      self->protocol_.output() += "421 4.4.2 " + self->shared_->limits.hostname +
+                                  " Closing an idle connection to make room for another "
+                                  "client\r\n";
+      self->close_after_write_ = true;
+      if (self->write_now()) self->close();
+      return;
+    }
+    if (self->evicted_) {  // bytes came although an eviction was on its way: stay
+      self->evicted_ = false;
+      self->slot_.keep();
+    }
     if (self->closed_) return;
     if (ec == asio::error::operation_aborted && (self->timed_out_ || self->stop_requested_)) {
       if (self->timed_out_) self->protocol_.time_out();
@@ -244,7 +290,7 @@ void SmtpSession::start_write() {
     self->write_in_flight_ = false;
     self->writing_.clear();
     if (self->closed_) return;
-    if (ec) return self->close();
+    if (ec || self->close_after_write_) return self->close();
     self->pump();
   };
   if (tls_)

@@ -74,6 +74,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession>, private Re
   [[nodiscard]] Envelope sink_envelope(SmtpEnvelope envelope) const;
   void on_delivered(std::error_code error);
 
+  void on_evict();
   void start_tls();
   void on_handshake(const boost::system::error_code& error);
   void start_read();
@@ -90,6 +91,9 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession>, private Re
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   std::optional<TlsInfo> tls_info_;  // the handshake's version and cipher
   bool handshake_in_flight_ = false;
+  bool idle_ = false;     // the slot is marked idle (ConnectionLimiter): may make room
+  bool evicted_ = false;  // asked to close for a newcomer while idle
+  bool close_after_write_ = false;
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point idle_deadline_{};
   bool timer_armed_ = false;  // a wait on timer_ is pending
