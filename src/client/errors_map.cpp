@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "client/decode.hpp"
+#include "common/ascii.hpp"
 #include "common/redact.hpp"
 #include "common/time.hpp"
 #include "tempmail/errors.hpp"
@@ -11,11 +12,7 @@
 namespace tempmail::detail {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using tempmail::detail::trim;
 
 std::optional<std::int64_t> parse_int(std::optional<std::string_view> text) {
   if (!text) return std::nullopt;

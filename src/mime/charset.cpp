@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 
+#include "common/ascii.hpp"
 #include "mime/gmime_init.hpp"
 
 namespace tempmail::detail {
@@ -16,13 +17,7 @@ namespace {
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 std::string lower_trimmed(std::string_view text) {
-  const auto not_space = [](unsigned char c) { return std::isspace(c) == 0; };
-  auto first = std::find_if(text.begin(), text.end(), not_space);
-  auto last = std::find_if(text.rbegin(), text.rend(), not_space).base();
-  std::string out(first, first < last ? last : first);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
+  return tempmail::detail::to_ascii_lower(tempmail::detail::trim(text, " \t\r\n\f\v"));
 }
 
 bool is_valid_utf8(std::string_view text) {

@@ -24,6 +24,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/ascii.hpp"
 #include "mime/charset.hpp"
 #include "mime/gmime_init.hpp"
 #include "mime/gobject_ptr.hpp"
@@ -37,11 +38,7 @@ constexpr int kMaxDepth = 64;
 constexpr std::size_t kMaxNameBytes = 200;
 constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
+std::string lower(std::string_view text) { return tempmail::detail::to_ascii_lower(text); }
 
 std::string str(const char* text) { return text == nullptr ? std::string() : std::string(text); }
 
@@ -416,10 +413,7 @@ std::pair<std::string, std::string> split_unparsed_from(std::string_view value) 
 // section, or empty.
 // Where `lower_name` first occurs in `text`, ignoring case, or npos.
 std::size_t find_ignoring_case(std::string_view text, std::string_view lower_name) {
-  const auto it =
-      std::search(text.begin(), text.end(), lower_name.begin(), lower_name.end(),
-                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-  return it == text.end() ? std::string_view::npos : static_cast<std::size_t>(it - text.begin());
+  return tempmail::detail::ifind(text, lower_name);
 }
 
 // An attached message's body starts with its own header section.

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "common/ascii.hpp"
+
 namespace tempmail::local::detail {
 namespace {
 
@@ -19,14 +21,7 @@ std::string hex(const unsigned char* data, std::size_t n) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lo = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lo(a[i]) != lo(b[i])) return false;
-  }
-  return true;
-}
+using tempmail::detail::iequals;
 
 }  // namespace
 

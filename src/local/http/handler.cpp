@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ascii.hpp"
 #include "common/redact.hpp"
 #include "common/time.hpp"
 #include "mime/charset.hpp"
@@ -53,9 +54,9 @@ Response json_response(const Request& req, http::status status, const json::valu
 
 // Messages quote the request (percent-decoded, so any bytes): keep the JSON valid UTF-8.
 Response error(const Request& req, http::status status, std::string_view message) {
-  return json_response(req, status,
-                       json::object{{"status", false},
-                                    {"message", tempmail::detail::make_valid_utf8(message)}});
+  return json_response(
+      req, status,
+      json::object{{"status", false}, {"message", tempmail::detail::make_valid_utf8(message)}});
 }
 
 Response status_error(const Request& req, Status status, std::string_view reason) {
@@ -129,7 +130,8 @@ const std::string& fixed_fields_json(const StoredMessage& m) {
                      {"html", f.html},
                      {"content", f.content}});
     // A damaged message is listed, and says so: never as if it were whole.
-    if (!f.damage.empty()) s.insert(s.size() - 1, ",\"damaged\":" + json::serialize(json::string(f.damage)));
+    if (!f.damage.empty())
+      s.insert(s.size() - 1, ",\"damaged\":" + json::serialize(json::string(f.damage)));
     m.json_fields = s.substr(1, s.size() - 2);
   });
   return m.json_fields;
@@ -245,10 +247,7 @@ Response domains(const Request& req, Context& ctx, const Target& t) {
   for (const auto& d : ctx.store.domains())
     if (std::find(allowed.begin(), allowed.end(), d.type) == allowed.end())
       allowed.push_back(d.type);
-  std::string wanted = requested;
-  std::transform(wanted.begin(), wanted.end(), wanted.begin(), [](unsigned char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  });
+  const std::string wanted = tempmail::detail::to_ascii_lower(requested);
   if (std::find(allowed.begin(), allowed.end(), wanted) == allowed.end()) {
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -344,7 +343,9 @@ Response route_api(const Request& req, Context& ctx, const Target& t, const std:
           return error(req, http::status::internal_server_error,
                        "Message " + s[2] + " cannot be shown: " + damage +
                            ". It stays listed (with \"damaged\") until it is deleted with DELETE "
-                           "/api/messages/" + s[2] + "; restoring the server's raw log from a "
+                           "/api/messages/" +
+                           s[2] +
+                           "; restoring the server's raw log from a "
                            "backup brings it back");
         std::string body = R"({"status":true,"data":)";
         append_message_json(body, m.value, origin(req, ctx));

@@ -11,19 +11,14 @@
 #include <ctime>
 #include <utility>
 
+#include "common/ascii.hpp"
 #include "common/random.hpp"
 #include "local/smtp/sasl.hpp"
 
 namespace tempmail::local::detail {
 namespace {
 
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  });
-  return out;
-}
+using tempmail::detail::to_ascii_lower;
 
 // RFC 5322 3.3 date-time in UTC: "Tue, 02 Jun 2026 09:39:08 +0000".
 std::string rfc5322_now() {
@@ -256,7 +251,7 @@ void SmtpProtocol::handle_mail(const SmtpCommand& command) {
 
 void SmtpProtocol::handle_rcpt(const SmtpCommand& command) {
   if (!reverse_path_) return error_reply(503, "5.5.1", "Need MAIL FROM before RCPT TO");
-  std::string address = ascii_lower(command.address);
+  std::string address = to_ascii_lower(command.address);
   if (std::find(recipients_.begin(), recipients_.end(), address) != recipients_.end()) {
     return reply(250, "2.1.5", "Ok");  // the same mailbox twice gets the message once
   }

@@ -6,10 +6,11 @@
 #include <cstdio>
 #include <future>
 #include <iostream>
-#include <stdexcept>
 #include <set>
+#include <stdexcept>
 #include <unordered_set>
 
+#include "common/ascii.hpp"
 #include "common/random.hpp"
 #include "common/time.hpp"
 #include "local/store/journal.hpp"
@@ -33,13 +34,7 @@ constexpr auto kPurgeInterval = 10s;
 // How long the parser thread lets committed messages gather before parsing them.
 constexpr auto kParseGather = 2ms;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  });
-  return out;
-}
+std::string lower(std::string_view s) { return tempmail::detail::to_ascii_lower(s); }
 
 bool valid_username(std::string_view u) {
   if (u.empty() || u.size() > 64) return false;
@@ -139,8 +134,8 @@ Store::Store(StoreOptions options) : options_(std::move(options)) {
     checkpoint_db_ = std::make_unique<Database>(options_.db_path);
     checkpoint_db_->exec("PRAGMA busy_timeout = 5000;");
     checkpoint_db_->exec(sync);
-    raw_log_ = std::make_unique<RawLog>(raw_log_directory(options_.db_path),
-                                        options_.raw_segment_bytes);
+    raw_log_ =
+        std::make_unique<RawLog>(raw_log_directory(options_.db_path), options_.raw_segment_bytes);
     // Named in the database before anything is written to it (schema v4).
     raw_log_->on_new_segment([this](std::int64_t segment) { register_segment(segment); });
   }
@@ -685,15 +680,14 @@ Outcome<std::string> Store::inject(std::string_view account, std::string_view ad
   auto fields = std::make_shared<const LazyFields>(raw_ptr, parser_);
   std::promise<std::pair<std::error_code, std::vector<std::string>>> promise;
   auto future = promise.get_future();
-  commit_or_enqueue(
-      PendingDelivery{.raw = std::move(raw_ptr),
-                      .fields = std::move(fields),
-                      .envelope = std::make_shared<const Envelope>(
-                          Envelope{.rcpt_to = {rcpt}, .injected = true}),
-                      .recipients = {rcpt},
-                      .done = [&promise](std::error_code ec, const std::vector<std::string>& ids) {
-                        promise.set_value({ec, ids});
-                      }});
+  commit_or_enqueue(PendingDelivery{
+      .raw = std::move(raw_ptr),
+      .fields = std::move(fields),
+      .envelope = std::make_shared<const Envelope>(Envelope{.rcpt_to = {rcpt}, .injected = true}),
+      .recipients = {rcpt},
+      .done = [&promise](std::error_code ec, const std::vector<std::string>& ids) {
+        promise.set_value({ec, ids});
+      }});
   auto [ec, ids] = future.get();
   if (ec == std::errc::operation_canceled)
     return fail<std::string>(Status::kUnavailable, "The server is shutting down");
@@ -774,10 +768,10 @@ void Store::writer_loop() {
     {
       // Rows waiting for SQLite wake the writer after journal_apply_after.
       const bool rows_waiting = unapplied_count_.load(std::memory_order_relaxed) > 0;
-      const auto wait = rows_waiting ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           options_.journal_apply_after)
-                                     : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           kIdleFlush);
+      const auto wait =
+          rows_waiting
+              ? std::chrono::duration_cast<std::chrono::milliseconds>(options_.journal_apply_after)
+              : std::chrono::duration_cast<std::chrono::milliseconds>(kIdleFlush);
       std::unique_lock q(queue_mu_);
       const bool timed_out = !queue_cv_.wait_for(q, wait, [&] {
         return stopping_ || !queue_.empty() || checkpoint_due_ || apply_due_ || rows_arrived_;
@@ -914,8 +908,7 @@ bool Store::insert_message_row(std::int64_t seq, std::string_view id, std::int64
 }
 
 void Store::forget_applied(std::size_t rows) {
-  unapplied_.erase(unapplied_.begin(),
-                   unapplied_.begin() + static_cast<std::ptrdiff_t>(rows));
+  unapplied_.erase(unapplied_.begin(), unapplied_.begin() + static_cast<std::ptrdiff_t>(rows));
   unapplied_count_.store(unapplied_.size(), std::memory_order_relaxed);
 }
 
@@ -965,16 +958,17 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
         m->envelope = batch[i].envelope;
         ids[i].push_back(m->id);
         const MailboxRecord& r = state.record;
-        entries[i].copies.push_back(JournalCopy{.seq = m->seq,
-                                                .mailbox = r.id,
-                                                .id = m->id,
-                                                .to = m->to,
-                                                .box = JournalMailbox{.account = r.account,
-                                                                      .address = r.address,
-                                                                      .domain = r.domain,
-                                                                      .created_at = to_unix(r.created_at),
-                                                                      .expire_at = to_unix(r.expire_at),
-                                                                      .token = r.token}});
+        entries[i].copies.push_back(
+            JournalCopy{.seq = m->seq,
+                        .mailbox = r.id,
+                        .id = m->id,
+                        .to = m->to,
+                        .box = JournalMailbox{.account = r.account,
+                                              .address = r.address,
+                                              .domain = r.domain,
+                                              .created_at = to_unix(r.created_at),
+                                              .expire_at = to_unix(r.expire_at),
+                                              .token = r.token}});
         added.push_back(Added{state.record.id, MessageView{std::move(m), false}});
       }
     }
@@ -1051,7 +1045,8 @@ void Store::commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::i
   parse_later(std::move(to_parse));
   // The writer writes the rows journal_apply_after from now (it may be in a
   // longer idle wait), or at once when enough wait.
-  const bool enough = unapplied_count_.load(std::memory_order_relaxed) >= options_.journal_apply_rows;
+  const bool enough =
+      unapplied_count_.load(std::memory_order_relaxed) >= options_.journal_apply_rows;
   if (first_rows || enough) {
     std::lock_guard q(queue_mu_);
     if (enough && !apply_due_) {

@@ -670,15 +670,46 @@ TEST_F(SmtpServerTest, SurvivesGarbageAndClosesAfterTooManyErrors) {
   EXPECT_THAT(client->command("NOOP"), StartsWith("250 "));
 }
 
-TEST_F(SmtpServerTest, Answers421OverTheConnectionLimit) {
+// Sessions in the middle of a command are not idle: at the cap a newcomer
+// is refused, as before idle sessions could make room.
+TEST_F(SmtpServerTest, Answers421OverTheConnectionLimitWhenNoSessionIsIdle) {
+  start({.max_connections = 2});
+  RawClient first(port());
+  RawClient second(port());
+  EXPECT_THAT(first.reply(), StartsWith("220 "));
+  EXPECT_THAT(second.reply(), StartsWith("220 "));
+  first.send("HELO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n");
+  second.send("HELO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n");
+  for (RawClient* c : {&first, &second}) {
+    std::string got;
+    while (got.find("354") == std::string::npos) {
+      const std::string r = c->reply();
+      ASSERT_NE(r, "<closed>");
+      ASSERT_NE(r, "<timeout>");
+      got += r;
+    }
+  }
+  RawClient third(port());
+  EXPECT_THAT(third.reply(), StartsWith("421 4.3.2"));
+  EXPECT_TRUE(third.wait_closed());
+}
+
+// An idle session makes room for a newcomer and is told why.
+TEST_F(SmtpServerTest, AnIdleSessionMakesRoomAtTheConnectionLimit) {
   start({.max_connections = 2});
   RawClient first(port());
   RawClient second(port());
   EXPECT_THAT(first.reply(), StartsWith("220 "));
   EXPECT_THAT(second.reply(), StartsWith("220 "));
   RawClient third(port());
-  EXPECT_THAT(third.reply(), StartsWith("421 4.3.2"));
-  EXPECT_TRUE(third.wait_closed());
+  EXPECT_THAT(third.reply(), StartsWith("220 "));
+  std::string told;
+  for (std::string r = first.reply(); r != "<closed>" && r != "<timeout>"; r = first.reply())
+    told += r;
+  for (std::string r = second.reply(); r != "<closed>" && r != "<timeout>"; r = second.reply())
+    told += r;
+  EXPECT_THAT(told, HasSubstr("421 4.4.2"));
+  EXPECT_THAT(told, HasSubstr("idle connection"));
 }
 
 // --- stop -------------------------------------------------------------------------
