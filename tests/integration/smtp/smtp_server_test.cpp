@@ -678,8 +678,8 @@ TEST_F(SmtpServerTest, Answers421OverTheConnectionLimitWhenNoSessionIsIdle) {
   RawClient second(port());
   EXPECT_THAT(first.reply(), StartsWith("220 "));
   EXPECT_THAT(second.reply(), StartsWith("220 "));
-  first.send("HELO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n");
-  second.send("HELO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n");
+  first.send("HELO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<box@example.com>\r\nDATA\r\n");
+  second.send("HELO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<box@example.com>\r\nDATA\r\n");
   for (RawClient* c : {&first, &second}) {
     std::string got;
     while (got.find("354") == std::string::npos) {
