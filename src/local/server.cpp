@@ -15,7 +15,7 @@
 #include "local/http/auth.hpp"
 #include "local/http/handler.hpp"
 #include "local/http/http_server.hpp"
-#include "local/http/log.hpp"
+#include "local/log.hpp"
 #include "local/io_pool.hpp"
 #include "local/smtp/credentials.hpp"
 #include "local/smtp/smtp_server.hpp"

@@ -22,7 +22,8 @@
 #include <vector>
 
 #include "local/connection_limiter.hpp"
-#include "local/http/log.hpp"
+#include "local/listener.hpp"
+#include "local/log.hpp"
 
 namespace tempmail::local::detail {
 namespace {
@@ -37,27 +38,12 @@ using namespace std::chrono_literals;
 using PlainStream = beast::tcp_stream;
 using TlsStream = ssl::stream<beast::tcp_stream>;
 
-class SessionBase {
- public:
-  virtual ~SessionBase() = default;
-  /// Ends the session as soon as it is not in the middle of a request.
-  virtual void shutdown() = 0;
-};
-
 struct Shared {
-  Shared(Context& c, HttpLimits l, ssl::context* t)
-      : context(c),
-        limits(l),
-        tls(t),
-        connections(std::make_shared<ConnectionLimiter>(l.max_connections,
-                                                        l.max_connections_per_address)) {}
+  Shared(Context& c, HttpLimits l, ssl::context* t) : context(c), limits(l), tls(t) {}
   Context& context;
   HttpLimits limits;
   ssl::context* tls;
-  const std::shared_ptr<ConnectionLimiter> connections;
   std::atomic<bool> stopping{false};
-  std::mutex mu;
-  std::vector<std::weak_ptr<SessionBase>> sessions;
 };
 
 // "16 KiB", or "1000 bytes" when not a whole number of KiB.
@@ -81,7 +67,7 @@ Response bare_error(http::status status, std::string_view message) {
 }
 
 template <class Stream>
-class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+class Session : public ListenedSession, public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
  public:
@@ -102,7 +88,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
   }
 
-  void shutdown() override {
+  void request_stop() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->on_shutdown(); });
   }
 
@@ -298,64 +284,40 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 }  // namespace
 
-struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(net::io_context& ioc, const tcp::endpoint& endpoint, std::shared_ptr<Shared> shared,
+struct HttpServer::Impl {
+  Impl(net::io_context& ioc, const tcp::endpoint& endpoint, std::shared_ptr<Shared> shared_state,
        ContextPicker sessions)
-      : ioc(ioc),
-        pick(std::move(sessions)),
-        acceptor(net::make_strand(ioc)),
-        shared(std::move(shared)) {
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(net::socket_base::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen(net::socket_base::max_listen_connections);
-    bound = acceptor.local_endpoint();
-  }
+      : shared(std::move(shared_state)),
+        listener(ioc, endpoint, shared->limits.max_connections,
+                 shared->limits.max_connections_per_address, std::move(sessions), "HTTP",
+                 [shared = shared](tcp::socket socket, ConnectionLimiter::Slot slot) {
+                   return start_session(shared, std::move(socket), std::move(slot));
+                 },
+                 [](tcp::socket socket) {
+                   beast::error_code ignored;
+                   socket.close(ignored);
+                 }) {}
 
-  void do_accept() {
-    acceptor.async_accept(net::make_strand(pick ? pick() : ioc),
-                          beast::bind_front_handler(&Impl::on_accept, shared_from_this()));
-  }
-
-  std::optional<ConnectionLimiter::Slot> admit(const tcp::socket& socket) {
-    beast::error_code ec;
-    const auto peer = socket.remote_endpoint(ec);
-    if (ec) return std::nullopt;
-    return shared->connections->admit(peer.address());
-  }
-
-  void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-    if (ec) {
-      log_line("HTTP accept failed: " + ec.message());
-    } else if (auto slot = admit(socket); shared->stopping || !slot) {
-      beast::error_code ignored;
-      socket.close(ignored);
+  static std::shared_ptr<ListenedSession> start_session(const std::shared_ptr<Shared>& shared,
+                                                        tcp::socket socket,
+                                                        ConnectionLimiter::Slot slot) {
+    std::shared_ptr<ListenedSession> session;
+    if (shared->tls != nullptr) {
+      auto s = std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *shared->tls),
+                                                    shared, std::move(slot));
+      s->run();
+      session = s;
     } else {
-      std::shared_ptr<SessionBase> session;
-      if (shared->tls != nullptr) {
-        auto s = std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *shared->tls),
-                                                      shared, std::move(*slot));
-        s->run();
-        session = s;
-      } else {
-        auto s = std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), shared,
-                                                        std::move(*slot));
-        s->run();
-        session = s;
-      }
-      std::lock_guard lock(shared->mu);
-      std::erase_if(shared->sessions, [](const auto& w) { return w.expired(); });
-      shared->sessions.push_back(session);
+      auto s = std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), shared,
+                                                      std::move(slot));
+      s->run();
+      session = s;
     }
-    do_accept();
+    return session;
   }
 
-  net::io_context& ioc;
-  ContextPicker pick;
-  tcp::acceptor acceptor;
-  tcp::endpoint bound;
   std::shared_ptr<Shared> shared;
+  Listener listener;
 };
 
 HttpServer::HttpServer(net::io_context& ioc, const tcp::endpoint& endpoint, Context& context,
@@ -365,25 +327,13 @@ HttpServer::HttpServer(net::io_context& ioc, const tcp::endpoint& endpoint, Cont
 
 HttpServer::~HttpServer() { stop(); }
 
-tcp::endpoint HttpServer::local_endpoint() const { return impl_->bound; }
+tcp::endpoint HttpServer::local_endpoint() const { return impl_->listener.local_endpoint(); }
 
-void HttpServer::start() {
-  net::dispatch(impl_->acceptor.get_executor(), [impl = impl_] { impl->do_accept(); });
-}
+void HttpServer::start() { impl_->listener.start(); }
 
 void HttpServer::stop() {
-  if (impl_->shared->stopping.exchange(true)) return;
-  net::post(impl_->acceptor.get_executor(), [impl = impl_] {
-    beast::error_code ignored;
-    impl->acceptor.close(ignored);
-  });
-  std::vector<std::shared_ptr<SessionBase>> live;
-  {
-    std::lock_guard lock(impl_->shared->mu);
-    for (auto& w : impl_->shared->sessions)
-      if (auto s = w.lock()) live.push_back(std::move(s));
-  }
-  for (auto& s : live) s->shutdown();
+  impl_->shared->stopping = true;
+  impl_->listener.stop();
 }
 
 }  // namespace tempmail::local::detail

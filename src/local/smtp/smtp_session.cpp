@@ -44,10 +44,7 @@ SmtpSession::SmtpSession(asio::ip::tcp::socket socket, std::shared_ptr<SmtpShare
   socket_.non_blocking(true, ec);  // write_now() must never block; reads stay asynchronous
 }
 
-SmtpSession::~SmtpSession() {
-  const std::lock_guard lock(shared_->mutex);
-  shared_->sessions.erase(id_);
-}
+SmtpSession::~SmtpSession() = default;
 
 void SmtpSession::start() {
   // A newcomer over a connection cap may ask this session to close while it
@@ -57,13 +54,7 @@ void SmtpSession::start() {
       if (auto self = weak.lock()) self->on_evict();
     });
   });
-  bool stopping = false;
-  {
-    const std::lock_guard lock(shared_->mutex);
-    id_ = ++shared_->next_id;
-    shared_->sessions.emplace(id_, weak_from_this());
-    stopping = shared_->stopping;
-  }
+  const bool stopping = shared_->stopping.load();
   asio::post(socket_.get_executor(), [self = shared_from_this(), stopping] {
     // Implicit TLS (RFC 8314): the handshake comes before the greeting.
     if (self->shared_->security.implicit_tls && !stopping) return self->start_tls();
@@ -199,12 +190,7 @@ void SmtpSession::on_handshake(const error_code& error) {
   SSL* ssl = tls_->native_handle();
   tls_info_ = TlsInfo{.version = SSL_get_version(ssl), .cipher = SSL_get_cipher_name(ssl)};
   if (shared_->security.implicit_tls) {
-    bool stopping = false;
-    {
-      const std::lock_guard lock(shared_->mutex);
-      stopping = shared_->stopping;
-    }
-    protocol_.greet(stopping);
+    protocol_.greet(shared_->stopping.load());
   } else {
     protocol_.tls_started();
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,6 +20,7 @@
 #include <unordered_map>
 
 #include "local/connection_limiter.hpp"
+#include "local/listener.hpp"
 #include "local/mail_sink.hpp"
 #include "local/smtp/protocol.hpp"
 #include "local/smtp/smtp_server.hpp"
@@ -30,27 +32,21 @@ class SmtpSession;
 /// What the listener and its sessions share; sessions keep it alive.
 struct SmtpShared {
   SmtpShared(MailSink& sink_ref, SmtpLimits limits_value, SmtpSecurity security_value = {})
-      : sink(sink_ref),
-        limits(std::move(limits_value)),
-        security(std::move(security_value)),
-        connections(std::make_shared<ConnectionLimiter>(limits.max_connections,
-                                                        limits.max_connections_per_address)) {}
+      : sink(sink_ref), limits(std::move(limits_value)), security(std::move(security_value)) {}
 
   MailSink& sink;
   const SmtpLimits limits;
   const SmtpSecurity security;
-  const std::shared_ptr<ConnectionLimiter> connections;
-
-  std::mutex mutex;  // guards what follows
-  bool stopping = false;
-  std::uint64_t next_id = 0;
-  std::unordered_map<std::uint64_t, std::weak_ptr<SmtpSession>> sessions;
+  /// Set by stop(), before the listener tells the sessions.
+  std::atomic<bool> stopping{false};
 };
 
 /// The adapter between a socket and SmtpProtocol: reads, writes, the idle
 /// deadline, and the hand-off of each message to the MailSink, whose
 /// completion releases the 250.
-class SmtpSession : public std::enable_shared_from_this<SmtpSession>, private RecipientCheck {
+class SmtpSession : public std::enable_shared_from_this<SmtpSession>,
+                    public ListenedSession,
+                    private RecipientCheck {
  public:
   /// `socket` must use a strand executor: every handler of the session runs on it.
   SmtpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SmtpShared> shared,
@@ -59,11 +55,11 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession>, private Re
   SmtpSession(const SmtpSession&) = delete;
   SmtpSession& operator=(const SmtpSession&) = delete;
 
-  /// Registers with the listener and sends the greeting.
+  /// Sends the greeting (421 when the server is stopping).
   void start();
   /// From any thread: close when idle; a message in DATA or with the sink is
   /// finished (and answered) first, then the session says 421 and closes.
-  void request_stop();
+  void request_stop() override;
 
  private:
   bool accepts_recipient(std::string_view address) override;
@@ -99,7 +95,6 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession>, private Re
   bool timer_armed_ = false;  // a wait on timer_ is pending
   std::shared_ptr<SmtpShared> shared_;
   ConnectionLimiter::Slot slot_;  // this connection's place, freed with the session
-  std::uint64_t id_ = 0;
   SmtpProtocol protocol_;
 
   std::array<char, 64 * 1024> chunk_{};

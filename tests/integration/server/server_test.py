@@ -225,11 +225,11 @@ def sample_message(subject="Welcome to Temp Mail", attachment=True):
 class ServerProcess:
     """One tempmail-server on ephemeral loopback ports; stop() returns its exit code."""
 
-    def __init__(self, *args, expect_json=True):
+    def __init__(self, *args, expect_json=True, preexec_fn=None):
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             [SERVER, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", *args],
-            stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+            stdout=subprocess.PIPE, stderr=self.stderr, text=True, preexec_fn=preexec_fn)
         self.info = None
         if expect_json:
             line = self._read_line(deadline=time.monotonic() + 20)
@@ -760,8 +760,10 @@ class ResourceLimits(ServerTestCase):
             with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=30) as smtp:
                 smtp.sendmail("a@example.org", [box], sample_message(f"new {i}", attachment=False))
         # The first newcomer found the cap full and an idle session was told why and
-        # closed (which one depends on when each began to wait); the next ones took
-        # the places the earlier newcomers left.
+        # closed (which one depends on when each began to wait). The next ones take
+        # the places the earlier newcomers left, unless the server has not yet seen
+        # an earlier newcomer go (a slow machine, a sanitizer build): then each makes
+        # room for itself, so at most one idle session per newcomer is closed.
         import selectors
         sel = selectors.DefaultSelector()
         for s in idle:
@@ -779,7 +781,8 @@ class ResourceLimits(ServerTestCase):
                 if not chunk:
                     sel.unregister(key.fileobj)
                     told += b"421 4.4.2" in seen[key.fileobj]
-        self.assertEqual(told, 1)
+        self.assertGreaterEqual(told, 1, "no idle session was closed to make room")
+        self.assertLessEqual(told, 3, "more idle sessions were closed than newcomers came")
         busy.sendall(b"Subject: in data\r\n\r\nkept\r\n.\r\n")
         answer = b""
         while b"\r\n" not in answer.split(b"354", 1)[-1]:
@@ -839,6 +842,69 @@ class ResourceLimits(ServerTestCase):
         busy.settimeout(20)
         self.assertTrue(busy.recv(512).startswith(b"HTTP/1.1 200 "),
                         "the connection in the middle of a request was closed")
+
+
+class OutOfDescriptors(unittest.TestCase):
+    """A server that runs out of file descriptors neither spins nor stops: it
+    backs off, logs the failure a few times, and serves again once descriptors
+    are free."""
+
+    LIMIT = 48
+
+    def setUp(self):
+        import resource
+
+        def low_limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.LIMIT, self.LIMIT))
+
+        self.server = ServerProcess("--threads", "1", preexec_fn=low_limit)
+        self.addCleanup(self.server.stop)
+        self.sockets = []
+        self.addCleanup(lambda: [s.close() for s in self.sockets])
+
+    def cpu_seconds(self):
+        fields = open(f"/proc/{self.server.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def smtp_works(self):
+        box = requests.post(self.server.url + "/api/emails", timeout=30,
+                            headers={"Authorization": "Bearer local-dev-key"}).json()["data"]["email"]
+        with smtplib.SMTP(self.server.smtp_host, self.server.smtp_port, timeout=30) as smtp:
+            smtp.sendmail("a@example.org", [box], sample_message("after the shortage", attachment=False))
+        got = requests.get(self.server.url + f"/api/messages?email={box}", timeout=30,
+                           headers={"Authorization": "Bearer local-dev-key"}).json()
+        return [m["subject"] for m in got["messages"]]
+
+    def test_backs_off_while_out_of_descriptors_and_serves_again_once_they_are_free(self):
+        import socket
+        # More connections than the server has descriptors: the kernel completes
+        # them all (the listen backlog), the server can accept only some.
+        for _ in range(2 * self.LIMIT):
+            self.sockets.append(socket.create_connection(
+                ("127.0.0.1", self.server.smtp_port), timeout=10))
+        deadline = time.monotonic() + 20
+        while "accepting a connection failed" not in self.server.log():
+            self.assertLess(time.monotonic(), deadline, "the server never ran out: " + self.server.log())
+            time.sleep(0.1)
+        before = self.cpu_seconds()
+        time.sleep(2)
+        spent = self.cpu_seconds() - before
+        self.assertLess(spent, 0.5, f"the server spun for {spent:.2f} s of CPU in 2 s while out of descriptors")
+        failures = self.server.log().count("accepting a connection failed")
+        self.assertLessEqual(failures, 6, "the failure was logged in a loop:\n" + self.server.log()[-2000:])
+        self.assertIsNone(self.server.proc.poll(), "the server stopped: " + self.server.log())
+        for s in self.sockets:
+            s.close()
+        self.sockets.clear()
+        deadline = time.monotonic() + 20
+        while True:  # it accepts again after its back-off (at most 1 s) ends
+            try:
+                self.assertEqual(self.smtp_works(), ["after the shortage"])
+                break
+            except (OSError, smtplib.SMTPException, requests.RequestException):
+                self.assertLess(time.monotonic(), deadline, "never served again: " + self.server.log())
+                time.sleep(0.2)
+        self.assertIn("accepting connections again", self.server.log())
 
 
 class LongPoll(ServerTestCase):

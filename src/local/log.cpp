@@ -1,4 +1,4 @@
-#include "local/http/log.hpp"
+#include "local/log.hpp"
 
 #include <cstdio>
 #include <mutex>
