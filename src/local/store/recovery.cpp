@@ -1,5 +1,6 @@
-// Store start-up, the part that reads the raw log: every delivery whose
-// record is there and whose rows the database lacks is written back as rows.
+// Store start-up: migrate the schema, write back as rows every delivery
+// whose record is in the raw log and whose rows the database lacks, then
+// load the in-memory index (mailboxes, messages, this month's quota).
 //
 // Two cases, one mechanism. A segment the database knows holds records past
 // the journal mark when the server stopped without writing their rows (kill
@@ -12,10 +13,13 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 #include "local/store/journal.hpp"
+#include "local/store/schema.hpp"
 #include "local/store/sqlite.hpp"
 #include "local/store/store.hpp"
+#include "local/store/unix_time.hpp"
 
 namespace tempmail::local::detail {
 
@@ -171,6 +175,139 @@ void Store::log_damage(std::int64_t segment, std::uint64_t start, const JournalS
   if (scan.cut_off_bytes > 0)
     options_.log("ignored the last " + std::to_string(scan.cut_off_bytes) + " bytes of " + file +
                  ": a delivery cut off while it was being written, so never acknowledged");
+}
+
+int Store::migrate() {
+  db_->exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  int version = 0;
+  {
+    auto q = db_->prepare("SELECT version FROM schema_version");
+    if (q.step()) version = static_cast<int>(q.column_int(0));
+  }
+  if (version > kSchemaVersion)
+    throw std::runtime_error("the database '" + options_.db_path.string() +
+                             "' has schema version " + std::to_string(version) +
+                             ", newer than this program's " + std::to_string(kSchemaVersion) +
+                             "; use a newer tempmail-server or a new database file");
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Transaction tx(*db_);
+    db_->exec(kMigrations[static_cast<std::size_t>(v)]);
+    db_->exec("DELETE FROM schema_version");
+    db_->prepare("INSERT INTO schema_version(version) VALUES(?)")
+        .bind(1, std::int64_t{v + 1})
+        .run();
+    tx.commit();
+  }
+  return version;
+}
+
+// --- loading the index -------------------------------------------------------
+
+void Store::load() {
+  load_mailboxes();
+  load_messages();
+  load_quota();
+}
+
+void Store::load_mailboxes() {
+  auto mailboxes = db_->prepare(
+      "SELECT id, account, address, domain, created_at, expire_at, token FROM mailboxes");
+  while (mailboxes.step()) {
+    auto state = std::make_shared<MailboxState>();
+    state->record = MailboxRecord{.id = mailboxes.column_int(0),
+                                  .account = mailboxes.column_text(1),
+                                  .address = mailboxes.column_text(2),
+                                  .domain = mailboxes.column_text(3),
+                                  .created_at = from_unix(mailboxes.column_int(4)),
+                                  .expire_at = from_unix(mailboxes.column_int(5)),
+                                  .token = mailboxes.column_text(6)};
+    by_address_[state->record.address] = state->record.id;
+    by_id_[state->record.id] = std::move(state);
+  }
+}
+
+namespace {
+// The columns load_messages() selects, by number.
+namespace loaded {
+enum Column : int {
+  kId,
+  kSeq,
+  kMailbox,
+  kTo,
+  kReceivedAt,
+  kSeen,
+  kRaw,
+  kRawSegment,
+  kRawOffset,
+  kRawLength,
+  kRawInRow,
+  kRawChecksum,
+  kNoRawChecksum,
+  kEnvelope
+};
+}  // namespace loaded
+}  // namespace
+
+void Store::load_messages() {
+  // Everything the raw text says is parsed from it again (schema v2): the
+  // same parser that accepted the message at delivery.
+  auto row = db_->prepare(
+      "SELECT id, seq, mailbox, to_address, received_at, seen, raw, raw_segment, raw_offset, "
+      "raw_length, raw_segment IS NULL, raw_checksum, raw_checksum IS NULL, envelope FROM "
+      "messages ORDER BY seq");
+  while (row.step()) {
+    auto m = std::make_shared<StoredMessage>();
+    m->id = row.column_text(loaded::kId);
+    m->seq = row.column_int(loaded::kSeq);
+    m->to = row.column_text(loaded::kTo);
+    m->received_at = from_unix(row.column_int(loaded::kReceivedAt));
+    if (auto envelope = decode_envelope(row.column_blob(loaded::kEnvelope)))
+      m->envelope = std::make_shared<const Envelope>(std::move(*envelope));
+    MessageFields fields;
+    try {
+      fields = parse_loaded_text(row);
+    } catch (const std::exception& e) {
+      // Kept (never dropped) with what the row itself says, and never served
+      // as if its text were whole: the API reports it as damaged.
+      fields.damage = e.what();
+      if (options_.log)
+        options_.log("message " + m->id + " is listed without its text: " + e.what());
+    }
+    m->lazy_fields = std::make_shared<const LazyFields>(std::move(fields));
+    next_seq_ = std::max(next_seq_, m->seq + 1);
+    const std::int64_t mailbox = row.column_int(loaded::kMailbox);
+    auto mb = by_id_.find(mailbox);
+    if (mb == by_id_.end()) continue;
+    message_mailbox_[m->id] = mailbox;
+    mb->second->messages.push_back(MessageView{std::move(m), row.column_int(loaded::kSeen) != 0});
+  }
+}
+
+MessageFields Store::parse_loaded_text(Statement& row) const {
+  if (row.column_int(loaded::kRawInRow) != 0)  // carried over from v1: the text is in the row
+    return MessageFields::from(options_.parse(row.column_blob(loaded::kRaw)));
+  if (!raw_log_) throw std::runtime_error("no raw log");
+  const RawRef ref{.segment = row.column_int(loaded::kRawSegment),
+                   .offset = row.column_int(loaded::kRawOffset),
+                   .length = row.column_int(loaded::kRawLength)};
+  const std::string raw = raw_log_->read(ref);
+  if (row.column_int(loaded::kNoRawChecksum) == 0 &&
+      journal_checksum(raw) != static_cast<std::uint64_t>(row.column_int(loaded::kRawChecksum)))
+    throw std::runtime_error(
+        "its text in '" + raw_log_->path_of(ref.segment).string() + "' (bytes " +
+        std::to_string(ref.offset) + " to " + std::to_string(ref.offset + ref.length) +
+        ") no longer has the checksum it was acknowledged with: the file was changed "
+        "outside the server");
+  return MessageFields::from(options_.parse(raw));
+}
+
+void Store::load_quota() {
+  auto quota = db_->prepare("SELECT account, used FROM quota WHERE month = ?");
+  const std::string month = QuotaBook::month_of(now());
+  quota.bind(1, month);
+  while (quota.step())
+    quota_book_.load(
+        QuotaRow{.account = quota.column_text(0), .month = month, .used = quota.column_int(1)});
 }
 
 }  // namespace tempmail::local::detail

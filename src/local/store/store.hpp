@@ -37,7 +37,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -55,7 +54,10 @@
 #include "local/store/db_files.hpp"
 #include "local/store/journal.hpp"
 #include "local/store/message.hpp"
+#include "local/store/parser_thread.hpp"
+#include "local/store/quota.hpp"
 #include "local/store/raw_log.hpp"
+#include "local/store/watchers.hpp"
 #include "tempmail/local/server.hpp"
 
 struct sqlite3;
@@ -132,19 +134,11 @@ struct AttachmentView {
   }
 };
 
-struct QuotaState {
-  std::int64_t limit = 0;
-  std::int64_t used = 0;
-  std::chrono::sys_seconds reset{};
-  [[nodiscard]] std::int64_t remaining() const { return used >= limit ? 0 : limit - used; }
-  [[nodiscard]] bool exhausted() const { return used >= limit; }
-};
-
 struct StoreStats {
   std::size_t mailboxes = 0;
   std::size_t messages = 0;
-  std::size_t queued = 0;    ///< deliveries waiting for the writer
-  std::size_t watchers = 0;  ///< long-polls waiting for a commit
+  std::size_t queued = 0;     ///< deliveries waiting for the writer
+  std::size_t watchers = 0;   ///< long-polls waiting for a commit
   std::size_t unapplied = 0;  ///< acknowledged messages whose rows are not in SQLite yet
 };
 
@@ -198,11 +192,10 @@ class Store final : public MailSink {
   /// What the SMTP session said about the message (or that it was injected).
   /// kNotFound for another key's message, and for one stored before
   /// envelopes were kept.
-  Outcome<std::shared_ptr<const Envelope>> envelope(std::string_view account,
-                                                    std::string_view id);
+  Outcome<std::shared_ptr<const Envelope>> envelope(std::string_view account, std::string_view id);
 
   // --- long-poll hook -------------------------------------------------------
-  using WatchId = std::uint64_t;
+  using WatchId = WatchList::WatchId;
   /// Calls `wake` once (from the writer thread, or from `unwatch`/`stop`
   /// never) after the next commit that adds a message to, or removes, the
   /// mailbox `address`. `wake` must not block. Returns 0 when the mailbox is
@@ -233,10 +226,6 @@ class Store final : public MailSink {
     std::vector<std::string> recipients;  // lower case
     std::function<void(std::error_code, const std::vector<std::string>& ids)> done;
   };
-  struct Watcher {
-    std::int64_t mailbox_id;
-    std::function<void()> wake;
-  };
   // An acknowledged message whose row is only in the journal so far.
   struct UnappliedRow {
     std::int64_t seq = 0;
@@ -248,6 +237,26 @@ class Store final : public MailSink {
     std::uint64_t raw_checksum = 0;
     std::shared_ptr<const std::string> envelope;  // encoded (journal.hpp)
   };
+  // What a batch becomes before anything is written: one journal entry per
+  // delivery, the messages to add to the index, and each delivery's ids.
+  struct BatchPlan {
+    struct Added {
+      std::int64_t mailbox;
+      MessageView view;
+    };
+    std::vector<JournalEntry> entries;
+    std::vector<Added> added;
+    std::vector<std::vector<std::string>> ids;
+  };
+  // What the writer takes from its queue at one wake-up.
+  struct WriterWork {
+    std::vector<PendingDelivery> batch;
+    std::vector<std::int64_t> seen;
+    bool stop = false;
+    bool idle = false;  // the wait timed out with nothing to do
+    bool apply_rows = false;
+    bool checkpoint = false;
+  };
   // What recovery made of the records it read.
   struct Recovery {
     std::size_t restored = 0;    // rows written
@@ -256,25 +265,61 @@ class Store final : public MailSink {
     Recovery& operator+=(const Recovery& r);
   };
   class WriteTx;
-  struct QuotaCounter {
-    std::string month;  // "YYYY-MM"
-    std::int64_t used = 0;
-    bool dirty = false;
-  };
 
-  // SQLite's WAL hook: counts the WAL's pages, asks the writer to checkpoint.
-  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
-  void checkpoint();
-  void collect_raw_segments();
+  // --- opening (store.cpp) --------------------------------------------------
+  static StoreOptions validated(StoreOptions options);
+  void open_database();
+  void open_file_database();  // WAL mode, the checkpoint connection, the raw log
+
+  // --- recovery (recovery.cpp): migrate, replay the raw log, load ----------
   // Returns the version the file had before (0: a new database).
   int migrate();
   void recover_from_raw_log(int previous_version);
   Recovery restore_segment(std::int64_t segment, std::int64_t from);
-  Recovery restore_copy(const JournalCopy& copy, const ScannedRecord& record,
-                        std::int64_t segment, std::uint64_t start);
+  Recovery restore_copy(const JournalCopy& copy, const ScannedRecord& record, std::int64_t segment,
+                        std::uint64_t start);
   void log_damage(std::int64_t segment, std::uint64_t start, const JournalScan& scan);
-  void register_segment(std::int64_t segment);
   void load();
+  void load_mailboxes();
+  void load_messages();
+  // A loaded row's fields, parsed from its raw text; throws what damaged it.
+  MessageFields parse_loaded_text(Statement& row) const;
+  void load_quota();
+
+  // --- checkpoints and segment clean-up (maintenance.cpp) -------------------
+  // SQLite's WAL hook: counts the WAL's pages, asks the writer to checkpoint.
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
+  void checkpoint();
+  void collect_raw_segments();
+  void register_segment(std::int64_t segment);
+  // The writer's periodic purge of expired mailboxes and their segments.
+  void purge_and_collect() noexcept;
+
+  // --- the writer (writer.cpp) ----------------------------------------------
+  // Commits `delivery` now when that cannot block on a disk flush or on
+  // another commit; else queues it for the writer.
+  void commit_or_enqueue(PendingDelivery delivery);
+  void enqueue(PendingDelivery delivery);
+  void writer_loop();
+  WriterWork take_work();
+  // `write` holds write_mu_; released before the callbacks run. The steps,
+  // in this order: plan, journal, publish, flush, then (unlocked) acknowledge,
+  // wake watchers, hand to the parser, nudge the writer.
+  void commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::int64_t>& seen_seqs,
+                    bool flush_quota, bool apply_rows, std::unique_lock<std::mutex> write);
+  BatchPlan plan_batch(const std::vector<PendingDelivery>& batch, std::chrono::sys_seconds now);
+  // Journals the planned copies; true when rows now wait and none did before.
+  bool journal_batch(const std::vector<PendingDelivery>& batch, const BatchPlan& plan);
+  void publish(std::vector<BatchPlan::Added>& added);
+  // Waiting rows, seen flags and quota counters in one transaction.
+  void flush_lazy_state(const std::vector<std::int64_t>& seen_seqs, bool flush_quota,
+                        bool apply_rows);
+  void write_quota_rows(const std::vector<QuotaRow>& rows);
+  static void acknowledge(std::vector<PendingDelivery>& batch,
+                          std::vector<std::vector<std::string>>& ids, std::error_code error);
+  void parse_acknowledged(std::vector<PendingDelivery>& batch,
+                          const std::vector<std::vector<std::string>>& ids);
+  void nudge_writer_for_rows(bool first_rows);
   // Under write_mu_: the journal (a file database's durable record of deliveries).
   void journal_locked(const std::vector<PendingDelivery>& batch,
                       const std::vector<JournalEntry>& entries);
@@ -287,30 +332,20 @@ class Store final : public MailSink {
   void forget_applied(std::size_t rows);  // after that transaction committed
   void write_journal_mark_locked();
   [[nodiscard]] bool rows_overdue() const;
-  void writer_loop();
-  void parser_loop();
-  // Hands committed messages' fields to the parser thread.
-  void parse_later(std::vector<std::shared_ptr<const LazyFields>> fields);
-  // `write` holds write_mu_; released before the callbacks run.
-  void commit_batch(std::vector<PendingDelivery>& batch, std::vector<std::int64_t>& seen_seqs,
-                    bool flush_quota, bool apply_rows, std::unique_lock<std::mutex> write);
-  // Commits `delivery` now when that cannot block on a disk flush or on
-  // another commit; else queues it for the writer.
-  void commit_or_enqueue(PendingDelivery delivery);
-  void enqueue(PendingDelivery delivery);
+
+  // --- the API's operations (store.cpp) -------------------------------------
   // Under write_mu_: the account's live mailbox, or nullptr.
   MailboxState* live_mailbox_locked(std::string_view account, std::string_view address,
                                     std::chrono::sys_seconds now);
   void purge_locked(std::chrono::sys_seconds now, std::vector<std::int64_t>& removed);
   void erase_mailbox_memory(std::int64_t id);
-  void wake_watchers(const std::vector<std::int64_t>& mailbox_ids);
   Outcome<MailboxRecord> insert_mailbox(std::string_view account, std::string address,
                                         std::string domain, std::chrono::sys_seconds created,
                                         std::chrono::sys_seconds expires);
   Statement& statement(std::string_view sql);
-  static std::string month_of(std::chrono::sys_seconds t);
 
   StoreOptions options_;
+  QuotaBook quota_book_;
   // A file database's lock, held from before it is opened until it is closed.
   std::unique_ptr<DatabaseLock> lock_;
 
@@ -348,26 +383,16 @@ class Store final : public MailSink {
   std::vector<PendingDelivery> queue_;
   std::vector<std::int64_t> seen_queue_;  ///< seqs of messages newly seen
   bool checkpoint_due_ = false;
-  bool apply_due_ = false;      ///< journal_apply_rows rows wait for SQLite
-  bool rows_arrived_ = false;   ///< rows wait for SQLite, and none did before
+  bool apply_due_ = false;     ///< journal_apply_rows rows wait for SQLite
+  bool rows_arrived_ = false;  ///< rows wait for SQLite, and none did before
   bool stopping_ = false;
   std::thread writer_;
 
-  // The parser thread's queue: fields of committed messages not yet parsed.
+  // Fields of committed messages are parsed by this thread (or their first reader).
   std::shared_ptr<const FieldParser> parser_;
-  std::mutex parse_mu_;
-  std::condition_variable parse_cv_;
-  std::vector<std::shared_ptr<const LazyFields>> parse_queue_;
-  bool parse_stopping_ = false;
-  std::thread parse_thread_;
+  ParserThread parser_thread_;
 
-  mutable std::mutex watch_mu_;
-  std::unordered_map<WatchId, Watcher> watchers_;
-  WatchId next_watch_ = 1;
-
-  std::mutex quota_mu_;
-  std::unordered_map<std::string, QuotaCounter> quota_;
-  bool quota_dirty_ = false;
+  WatchList watchers_;
 };
 
 }  // namespace tempmail::local::detail
