@@ -225,11 +225,11 @@ def sample_message(subject="Welcome to Temp Mail", attachment=True):
 class ServerProcess:
     """One tempmail-server on ephemeral loopback ports; stop() returns its exit code."""
 
-    def __init__(self, *args, expect_json=True, preexec_fn=None):
+    def __init__(self, *args, expect_json=True, preexec_fn=None, env=None):
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             [SERVER, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", *args],
-            stdout=subprocess.PIPE, stderr=self.stderr, text=True, preexec_fn=preexec_fn)
+            stdout=subprocess.PIPE, stderr=self.stderr, text=True, preexec_fn=preexec_fn, env=env)
         self.info = None
         if expect_json:
             line = self._read_line(deadline=time.monotonic() + 20)
@@ -857,13 +857,34 @@ class OutOfDescriptors(unittest.TestCase):
         def low_limit():
             resource.setrlimit(resource.RLIMIT_NOFILE, (self.LIMIT, self.LIMIT))
 
-        self.server = ServerProcess("--threads", "1", preexec_fn=low_limit)
+        self.server = ServerProcess("--threads", "1", preexec_fn=low_limit, env=self.sanitizer_env())
         self.addCleanup(self.server.stop)
         self.sockets = []
         self.addCleanup(lambda: [s.close() for s in self.sockets])
 
+    def sanitizer_env(self):
+        """Under UBSan (scripts/run-sanitizers) this server does not halt on a
+        report: the vptr check tests that a vtable is readable with a pipe(),
+        which fails while the process is out of descriptors, so a check that
+        misses its cache reports "invalid vptr" for a sound object (and a
+        suppression cannot match it: that needs the same read). The test then
+        fails on any report but those (assert_no_sanitizer_reports)."""
+        if "UBSAN_OPTIONS" not in os.environ:
+            return None
+        env = dict(os.environ)
+        env["UBSAN_OPTIONS"] += ":halt_on_error=0"
+        return env
+
+    def assert_no_sanitizer_reports(self):
+        log = self.server.log()
+        reports = log.count("runtime error:")
+        unreadable_vptr = log.count("object has invalid vptr\n<memory cannot be printed>")
+        self.assertEqual(reports, unreadable_vptr, "UBSan reported more than the vptr checks that "
+                         "could not read memory while out of descriptors:\n" + log[-4000:])
+
     def cpu_seconds(self):
-        fields = open(f"/proc/{self.server.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{self.server.proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def smtp_works(self):
@@ -905,6 +926,7 @@ class OutOfDescriptors(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, "never served again: " + self.server.log())
                 time.sleep(0.2)
         self.assertIn("accepting connections again", self.server.log())
+        self.assert_no_sanitizer_reports()
 
 
 class LongPoll(ServerTestCase):
