@@ -20,12 +20,13 @@ namespace tempmail::cli {
 /// The process exit codes pipelines rely on (README.md, "The tempmail command").
 enum ExitCode : int {
   kExitOk = 0,
-  kExitError = 1,     ///< anything not listed below
-  kExitUsage = 2,     ///< bad arguments or options, no API key
-  kExitAuth = 3,      ///< AuthError (401), PermissionError (403)
-  kExitTimeout = 4,   ///< WaitTimeout
-  kExitQuota = 5,     ///< QuotaExceededError (429)
-  kExitNotFound = 6,  ///< NotFoundError (404)
+  kExitError = 1,       ///< anything not listed below
+  kExitUsage = 2,       ///< bad arguments or options, no API key
+  kExitAuth = 3,        ///< AuthError (401), PermissionError (403)
+  kExitTimeout = 4,     ///< WaitTimeout
+  kExitQuota = 5,       ///< QuotaExceededError (429)
+  kExitNotFound = 6,    ///< NotFoundError (404)
+  kExitUnexpected = 7,  ///< UnexpectedMessage (wait --none, --exactly)
 };
 
 /// The command was called wrongly (exit 2). `what()` says what and how to fix it.

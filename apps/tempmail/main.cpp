@@ -75,6 +75,8 @@ int run_reporting_errors(const Command& command, const GlobalOptions& global) {
     return fail(kExitError, name + ": " + e.what());
   } catch (const tempmail::WaitTimeout& e) {
     return fail(kExitTimeout, name + ": " + e.what());
+  } catch (const tempmail::UnexpectedMessage& e) {
+    return fail(kExitUnexpected, name + ": " + e.what());
   } catch (const tempmail::QuotaExceededError& e) {
     return fail(kExitQuota, name + ": " + e.what() +
                                 "\nThe quota is per API key and month; another key or a local "

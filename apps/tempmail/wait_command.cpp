@@ -1,5 +1,6 @@
 // wait: poll a mailbox until messages matching --subject/--from/--body arrive,
-// then print them (JSON), or just their code, link or id for a shell variable.
+// then print them (JSON), or just their code, link or id for a shell variable;
+// or (--none, --exactly) check that no more than that many arrive.
 #include <unistd.h>
 
 #include <boost/json/array.hpp>
@@ -34,6 +35,9 @@ struct WaitArgs {
   std::size_t count = 1;
   std::string print;
   bool json = false;
+  bool none = false;     // no matching message may arrive within --timeout
+  bool exactly = false;  // --count, and no more for --settle
+  std::string settle = "2s";
 };
 
 // One condition for a --subject, --from or --body pattern. Patterns go through
@@ -168,8 +172,20 @@ json::value output_json(const std::vector<Message>& messages, const WaitArgs& ar
     for (auto& [key, value] : extraction_json(extract(m))) item.emplace(key, value);
     items.push_back(std::move(item));
   }
-  if (args.count == 1) return std::move(items.front());
+  if (args.count == 1 && !args.exactly) return std::move(items.front());
   return items;
+}
+
+std::vector<Message> wait_as_asked(Mailbox& box, const MessagePredicate& predicate,
+                                   const WaitArgs& args, std::chrono::milliseconds timeout) {
+  if (args.none) {
+    box.expect_none(predicate, timeout);
+    return {};
+  }
+  if (args.exactly)
+    return box.wait_for_exactly(predicate, args.count, timeout, *parse_duration(args.settle));
+  if (args.count == 1) return {box.wait_for(predicate, timeout)};
+  return box.wait_for_count(predicate, args.count, timeout);
 }
 
 void run_wait(const GlobalOptions& global, const WaitArgs& args) {
@@ -183,11 +199,13 @@ void run_wait(const GlobalOptions& global, const WaitArgs& args) {
     options.on_poll = [&progress](const WaitProgress& p) { progress.update(p); };
   Mailbox box = Mailbox::attach(client, args.email, options);
   // On an exception the progress line's destructor ends the line before the error is shown.
-  const std::vector<Message> messages = args.count == 1
-                                            ? std::vector<Message>{box.wait_for(predicate, timeout)}
-                                            : box.wait_for_count(predicate, args.count, timeout);
+  const std::vector<Message> messages = wait_as_asked(box, predicate, args, timeout);
   progress.finish();
 
+  if (args.none) {
+    print_json(json::array{});
+    return;
+  }
   if (!args.print.empty()) {
     write_stdout(printed_values(messages, args.print));
     return;
@@ -215,10 +233,18 @@ void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& comm
       ->check(duration_validator())
       ->type_name("DURATION")
       ->capture_default_str();
-  sub->add_option("--count", args->count, "wait for this many matching messages")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000}))
-      ->type_name("N")
-      ->capture_default_str();
+  auto* count = sub->add_option("--count", args->count, "wait for this many matching messages")
+                    ->check(CLI::Range(std::size_t{1}, std::size_t{1000}))
+                    ->type_name("N")
+                    ->capture_default_str();
+  auto* exactly = sub->add_flag("--exactly", args->exactly,
+                                "after --count matched, watch --settle longer: exit 7 when more "
+                                "match (a duplicate email, a second code)");
+  sub->add_option("--settle", args->settle, "with --exactly: how long to watch for more")
+      ->check(duration_validator())
+      ->type_name("DURATION")
+      ->capture_default_str()
+      ->needs(exactly);
   auto* print = sub->add_option("--print", args->print,
                                 "print only the one-time code, the verification link or the "
                                 "message id (one line a message)")
@@ -228,6 +254,10 @@ void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& comm
                 "print each message with what was extracted from it (otp, otp_candidates, "
                 "verification_link, links)")
       ->excludes(print);
+  sub->add_flag("--none", args->none,
+                "watch for all of --timeout and exit 7 as soon as a matching message arrives "
+                "(prints [] when none did)")
+      ->excludes(count, exactly, print);
   sub->footer(
       "Patterns are RE2 regular expressions (github.com/google/re2/wiki/Syntax), searched\n"
       "anywhere in the text; ^ and $ match at the start and end of every line (\\A and \\z only\n"
@@ -237,7 +267,11 @@ void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& comm
       "--json {\"message\": {...}, \"otp\", \"otp_candidates\", \"verification_link\", \"links\"}\n"
       "(an array with --count N > 1); with --print one plain line a message. Exit 4 on\n"
       "timeout, with a report of every message that arrived and why it did not match.\n"
-      "Example: CODE=$(tempmail wait \"$BOX\" --subject 'Verify' --print otp --timeout 2m)");
+      "--none and --exactly check what must not arrive: exit 7 when a matching message (or\n"
+      "one more than --count) arrives, with a report naming it; passing proves only that\n"
+      "none arrived within the time watched.\n"
+      "Example: CODE=$(tempmail wait \"$BOX\" --subject 'Verify' --print otp --timeout 2m)\n"
+      "         tempmail wait \"$BOX\" --subject 'Reset' --none --timeout 10s");
   commands.push_back({sub, [&global, args] { run_wait(global, *args); }});
 }
 

@@ -23,6 +23,9 @@
 #include "tempmail/wait.hpp"
 
 namespace tempmail {
+namespace detail {
+struct WaitGoal;
+}  // namespace detail
 
 struct MailboxOptions {
   /// Ask for this user name (through the switch endpoint) instead of a random one.
@@ -43,8 +46,7 @@ class Mailbox {
   explicit Mailbox(Client& client, MailboxOptions options = {});
   /// A handle on an existing mailbox that this handle does not own: waits work,
   /// the destructor leaves the mailbox alone.
-  [[nodiscard]] static Mailbox attach(Client& client, std::string address,
-                                      WaitOptions wait = {});
+  [[nodiscard]] static Mailbox attach(Client& client, std::string address, WaitOptions wait = {});
   Mailbox(Mailbox&& other) noexcept;
   Mailbox& operator=(Mailbox&& other) noexcept;
   Mailbox(const Mailbox&) = delete;
@@ -63,11 +65,25 @@ class Mailbox {
   /// The first `count` messages not returned before that match, in arrival order.
   std::vector<Message> wait_for_count(const MessagePredicate& predicate, std::size_t count,
                                       std::chrono::milliseconds timeout);
+  /// Watches the mailbox for the whole `window` and throws UnexpectedMessage
+  /// (listing it) as soon as a message not returned before matches
+  /// `predicate`. Passing proves only that none arrived *within* the window:
+  /// make it longer than the application takes to send what it should not.
+  /// Throws like wait_for when the server stops answering or the quota runs out.
+  void expect_none(const MessagePredicate& predicate, std::chrono::milliseconds window);
+  /// Waits like wait_for_count for `count` matching messages, then watches
+  /// `settle` longer: throws UnexpectedMessage when more than `count` match
+  /// (a duplicate email, a second code). Returns the `count` messages, which
+  /// count as returned. Takes up to `timeout + settle`; with `count` 0 it is
+  /// expect_none(predicate, settle).
+  std::vector<Message> wait_for_exactly(const MessagePredicate& predicate, std::size_t count,
+                                        std::chrono::milliseconds timeout,
+                                        std::chrono::milliseconds settle = kDefaultSettle);
   /// Every message in the mailbox now (one list call); does not count as returned.
   [[nodiscard]] std::vector<Message> messages();
   /// Every message any call on this handle has seen so far, in arrival order.
   [[nodiscard]] const std::vector<Message>& seen() const noexcept { return seen_; }
-  /// The report of the latest wait.
+  /// The report of the latest wait (or expect_none).
   [[nodiscard]] const WaitReport& last_report() const noexcept { return last_report_; }
 
   /// Keep the mailbox on the server: the destructor will not delete it.
@@ -77,8 +93,7 @@ class Mailbox {
 
  private:
   Mailbox(Client& client, MailboxInfo info, WaitOptions wait, bool owned);
-  std::vector<Message> run_wait(const MessagePredicate& predicate, std::size_t count,
-                                std::chrono::milliseconds timeout);
+  std::vector<Message> run_wait(const MessagePredicate& predicate, const detail::WaitGoal& goal);
 
   Client* client_;
   MailboxInfo info_;

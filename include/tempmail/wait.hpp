@@ -7,6 +7,8 @@
 ///       subject_matches("^Verify") && body_matches(R"(code is \d{6}$)"), 30s);
 ///   tempmail::Message n = mailbox.wait_for(
 ///       [](const tempmail::Message& m) { return m.subject.starts_with("Verify"); }, 30s);
+///   // Throws UnexpectedMessage, naming it, when one arrives within 5 s:
+///   mailbox.expect_none(subject_matches("(?i)password reset"), 5s);
 ///
 /// GoogleMock matchers work too, through `tempmail/gtest/mailbox_test.hpp`.
 #pragma once
@@ -94,6 +96,10 @@ inline constexpr ExponentialBackoff kDefaultWaitBackoff{.initial = std::chrono::
                                                         .max = std::chrono::milliseconds(20000),
                                                         .jitter = 0.2};
 
+/// How long `Mailbox::wait_for_exactly` keeps watching after the messages it
+/// waits for arrived, so that a duplicate sent right after them is caught.
+inline constexpr std::chrono::milliseconds kDefaultSettle{2000};
+
 /// Where a wait stands, after each poll.
 struct WaitProgress {
   std::chrono::milliseconds elapsed{0};
@@ -119,14 +125,22 @@ struct WaitReport {
   struct Seen {
     Message message;
     bool returned_before = false;  ///< an earlier wait on the same Mailbox returned it
-    std::string why_not;           ///< the predicate's explanation, may be empty
+    bool matched = false;          ///< it matched (a wait for several, or an unexpected one)
+    /// The predicate's explanation: why it did not match, or for a matched
+    /// message what matched; may be empty.
+    std::string why_not;
   };
 
   std::string mailbox;
   std::string wanted;            ///< the predicate's description
   std::size_t wanted_count = 1;  ///< how many matching messages were asked for
   std::size_t matched = 0;       ///< how many were found (all of them on success)
+  /// `expect_none` or `wait_for_exactly`: more than `wanted_count` is a failure.
+  bool exactly = false;
   std::chrono::milliseconds timeout{0};
+  /// With `exactly`: how long the wait watched on once `wanted_count` matched
+  /// (for `expect_none`, the whole window).
+  std::chrono::milliseconds settle{0};
   std::chrono::milliseconds waited{0};
   int polls = 0;           ///< API calls made (list calls, or long-polls)
   bool long_poll = false;  ///< the wait used the server's long-poll
@@ -139,6 +153,11 @@ struct WaitReport {
   ///   has subject containing "Verify" (7 polls). 2 messages arrived, none matched:
   ///     1. from "Shop" <news@shop.test> at 2026-06-28 09:39:08, subject "Sale"
   ///        which has subject "Sale"
+  /// and, when more messages matched than an exact wait allowed,
+  ///   Expected no message in box@example.com that has subject containing
+  ///   "Reset" within 5.0 s, but 1 matched after 1.2 s (2 long-polls):
+  ///     1. from "Shop" <news@shop.test> at 2026-06-28 09:39:08, subject "Reset"
+  ///        (matched)
   [[nodiscard]] std::string to_string() const;
 };
 
@@ -146,6 +165,18 @@ struct WaitReport {
 class WaitTimeout : public Error {
  public:
   explicit WaitTimeout(WaitReport report);
+  [[nodiscard]] const WaitReport& report() const noexcept { return report_; }
+
+ private:
+  WaitReport report_;
+};
+
+/// A message arrived that the test said must not (`Mailbox::expect_none`), or
+/// more than the expected number did (`Mailbox::wait_for_exactly`). `what()`
+/// is the whole report, listing the messages that matched.
+class UnexpectedMessage : public Error {
+ public:
+  explicit UnexpectedMessage(WaitReport report);
   [[nodiscard]] const WaitReport& report() const noexcept { return report_; }
 
  private:

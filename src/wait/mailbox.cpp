@@ -33,7 +33,8 @@ Mailbox::Mailbox(Client& client, MailboxInfo info, WaitOptions wait, bool owned)
 Mailbox Mailbox::attach(Client& client, std::string address, WaitOptions wait) {
   MailboxInfo info;
   info.email = std::move(address);
-  if (auto at = info.email.rfind('@'); at != std::string::npos) info.domain = info.email.substr(at + 1);
+  if (auto at = info.email.rfind('@'); at != std::string::npos)
+    info.domain = info.email.substr(at + 1);
   return Mailbox(client, std::move(info), wait, /*owned=*/false);
 }
 
@@ -80,22 +81,32 @@ void Mailbox::remove() {
   owned_ = false;
 }
 
-std::vector<Message> Mailbox::run_wait(const MessagePredicate& predicate, std::size_t count,
-                                       std::chrono::milliseconds timeout) {
+std::vector<Message> Mailbox::run_wait(const MessagePredicate& predicate,
+                                       const detail::WaitGoal& goal) {
   detail::ClientWaitDriver driver(*client_);
   detail::WaitMemory memory{.seen = seen_, .returned = returned_, .cursor = cursor_};
-  return detail::wait_loop(driver, info_.email, predicate, count, timeout, wait_options_, memory,
+  return detail::wait_loop(driver, info_.email, predicate, goal, wait_options_, memory,
                            last_report_);
 }
 
 Message Mailbox::wait_for(const MessagePredicate& predicate, std::chrono::milliseconds timeout) {
-  return run_wait(predicate, 1, timeout).front();
+  return run_wait(predicate, {.count = 1, .timeout = timeout}).front();
 }
 
 std::vector<Message> Mailbox::wait_for_count(const MessagePredicate& predicate, std::size_t count,
                                              std::chrono::milliseconds timeout) {
   if (count == 0) return {};
-  return run_wait(predicate, count, timeout);
+  return run_wait(predicate, {.count = count, .timeout = timeout});
+}
+
+void Mailbox::expect_none(const MessagePredicate& predicate, std::chrono::milliseconds window) {
+  run_wait(predicate, {.count = 0, .timeout = window, .exact = true, .settle = window});
+}
+
+std::vector<Message> Mailbox::wait_for_exactly(const MessagePredicate& predicate, std::size_t count,
+                                               std::chrono::milliseconds timeout,
+                                               std::chrono::milliseconds settle) {
+  return run_wait(predicate, {.count = count, .timeout = timeout, .exact = true, .settle = settle});
 }
 
 std::vector<Message> Mailbox::messages() {

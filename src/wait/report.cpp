@@ -1,5 +1,6 @@
-// The words a timed-out wait says: what it waited for, how long, how many
-// polls, and every message that did arrive with why it did not match.
+// The words a failed wait says: what it waited for (or said must not come),
+// how long, how many polls, and every message that did arrive with why it
+// did or did not match.
 #include <cstdio>
 #include <sstream>
 
@@ -26,21 +27,73 @@ std::string indent_lines(const std::string& text, const std::string& indent) {
   return out;
 }
 
+std::string polls_text(int polls, bool long_poll) {
+  return std::to_string(polls) + (long_poll ? (polls == 1 ? " long-poll" : " long-polls")
+                                            : (polls == 1 ? " poll" : " polls"));
+}
+
+std::string messages_text(std::size_t n) {
+  if (n == 0) return "no message";
+  return n == 1 ? "a message" : std::to_string(n) + " messages";
+}
+
+// "Timed out after 30.0 s waiting for a message in box@x that ... (7 polls)."
+void timeout_headline(const WaitReport& r, std::ostream& os) {
+  os << "Timed out after " << seconds_text(r.waited) << " waiting for "
+     << (r.exactly && r.wanted_count > 1 ? "exactly " : "") << messages_text(r.wanted_count)
+     << " in " << r.mailbox << " that " << r.wanted << " (" << polls_text(r.polls, r.long_poll);
+  if (r.errors > 0) os << ", " << r.errors << " failed";
+  os << ").";
+  if (r.wanted_count > 1) os << " " << r.matched << " of " << r.wanted_count << " matched.";
+}
+
+// "Expected no message in box@x that ... within 5.0 s, but 1 matched after 1.2 s (2 long-polls)."
+void unexpected_headline(const WaitReport& r, std::ostream& os) {
+  os << "Expected ";
+  if (r.wanted_count == 0)
+    os << "no message";
+  else
+    os << "exactly " << r.wanted_count << (r.wanted_count == 1 ? " message" : " messages");
+  os << " in " << r.mailbox << " that " << r.wanted;
+  if (r.wanted_count == 0)
+    os << " within " << seconds_text(r.settle);
+  else
+    os << " (and no more for " << seconds_text(r.settle) << " after)";
+  os << ", but " << r.matched << " matched after " << seconds_text(r.waited) << " ("
+     << polls_text(r.polls, r.long_poll);
+  if (r.errors > 0) os << ", " << r.errors << " failed";
+  os << ").";
+}
+
+void seen_list(const WaitReport& r, std::ostream& os) {
+  int n = 0;
+  for (const auto& s : r.seen) {
+    const Message& m = s.message;
+    // Quoted and escaped: an attacker's subject must not drive the terminal.
+    os << "\n  " << ++n << ". from ";
+    if (!m.from_name.empty()) os << detail::quoted(m.from_name) << " ";
+    os << "<" << detail::escaped(m.from_email) << "> at "
+       << detail::format_received_at(m.received_at) << ", subject " << detail::quoted(m.subject);
+    if (s.returned_before)
+      os << "\n     (already returned by an earlier wait)";
+    else if (s.matched)
+      os << "\n     (matched)" << (s.why_not.empty() ? "" : " " + indent_lines(s.why_not, "     "));
+    else if (!s.why_not.empty())
+      os << "\n     " << indent_lines(s.why_not, "     ");
+    else
+      os << "\n     which does not match";
+  }
+}
+
 }  // namespace
 
 std::string WaitReport::to_string() const {
   std::ostringstream os;
-  os << "Timed out after " << seconds_text(waited) << " waiting for ";
-  if (wanted_count == 1)
-    os << "a message";
+  const bool unexpected = exactly && matched > wanted_count;
+  if (unexpected)
+    unexpected_headline(*this, os);
   else
-    os << wanted_count << " messages";
-  os << " in " << mailbox << " that " << wanted << " (" << polls
-     << (long_poll ? (polls == 1 ? " long-poll" : " long-polls")
-                   : (polls == 1 ? " poll" : " polls"));
-  if (errors > 0) os << ", " << errors << " failed";
-  os << ").";
-  if (wanted_count > 1) os << " " << matched << " of " << wanted_count << " matched.";
+    timeout_headline(*this, os);
   if (!last_error.empty()) os << "\nLast error: " << last_error;
 
   std::size_t fresh = 0;
@@ -53,28 +106,18 @@ std::string WaitReport::to_string() const {
   os << "\n" << seen.size() << (seen.size() == 1 ? " message" : " messages") << " arrived";
   if (fresh == 0)
     os << ", all returned by an earlier wait";
-  else if (wanted_count == 1)
+  else if (wanted_count == 1 && !unexpected)
     os << ", none matched";
   os << ":";
-  int n = 0;
-  for (const auto& s : seen) {
-    const Message& m = s.message;
-    // Quoted and escaped: an attacker's subject must not drive the terminal.
-    os << "\n  " << ++n << ". from ";
-    if (!m.from_name.empty()) os << detail::quoted(m.from_name) << " ";
-    os << "<" << detail::escaped(m.from_email) << "> at "
-       << detail::format_received_at(m.received_at) << ", subject " << detail::quoted(m.subject);
-    if (s.returned_before)
-      os << "\n     (already returned by an earlier wait)";
-    else if (!s.why_not.empty())
-      os << "\n     " << indent_lines(s.why_not, "     ");
-    else
-      os << "\n     which does not match";
-  }
+  seen_list(*this, os);
   return os.str();
 }
 
 WaitTimeout::WaitTimeout(WaitReport report)
+    : Error(report.to_string(), 0, {}, "GET /api/messages?email={email}"),
+      report_(std::move(report)) {}
+
+UnexpectedMessage::UnexpectedMessage(WaitReport report)
     : Error(report.to_string(), 0, {}, "GET /api/messages?email={email}"),
       report_(std::move(report)) {}
 

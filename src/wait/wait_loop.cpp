@@ -41,7 +41,11 @@ void fill_seen(const WaitMemory& memory, const MessagePredicate& predicate, Wait
   report.seen.clear();
   for (const auto& m : memory.seen) {
     WaitReport::Seen s{.message = m, .returned_before = contains(memory.returned, m.id)};
-    if (!s.returned_before) s.why_not = predicate.explain(m);
+    if (!s.returned_before) {
+      std::ostringstream explain;
+      s.matched = predicate.matches(m, &explain);
+      s.why_not = explain.str();
+    }
     report.seen.push_back(std::move(s));
   }
 }
@@ -110,120 +114,237 @@ std::chrono::system_clock::time_point ClientWaitDriver::system_now() {
 void ClientWaitDriver::sleep_until(steady::time_point when) { std::this_thread::sleep_until(when); }
 double ClientWaitDriver::random_unit() { return detail::random_unit(); }
 
-std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
-                               const MessagePredicate& predicate, std::size_t count,
-                               milliseconds timeout, const WaitOptions& options, WaitMemory& memory,
-                               WaitReport& report) {
-  options.backoff.validate();
-  if (timeout.count() < 0) throw std::invalid_argument("wait timeout must not be negative");
-  report = WaitReport{.mailbox = address,
-                      .wanted = predicate.description(),
-                      .wanted_count = count,
-                      .timeout = timeout};
-  const auto start = driver.now();
-  const auto deadline = start + timeout;
-  int attempt = 0;
+namespace {
+
+// What one call to the server came to.
+struct PollOutcome {
+  bool polled = false;      // the mailbox was read
+  bool held = false;        // a long-poll answered: no backoff before the next call
+  bool poll_again = false;  // a handled error asks for another call at once
+};
+
+// One wait, from its first poll to its result or its exception.
+class WaitRun {
+ public:
+  WaitRun(WaitDriver& driver, const std::string& address, const MessagePredicate& predicate,
+          const WaitGoal& goal, const WaitOptions& options, WaitMemory& memory, WaitReport& report)
+      : driver_(driver),
+        address_(address),
+        predicate_(predicate),
+        goal_(goal),
+        options_(options),
+        memory_(memory),
+        report_(report) {}
+
+  std::vector<Message> run();
+
+ private:
+  void begin();
+  PollOutcome poll();
+  void poll_mailbox(PollOutcome& outcome);
+  // Indices in memory_.seen of the messages not returned before that match
+  // (at most goal_.count of them unless the goal is exact).
+  [[nodiscard]] std::vector<std::size_t> matching() const;
+  void report_progress(std::size_t matched);
+  // The goal's count matched: true when the wait is done now, false when an
+  // exact goal watches on until its settle time has passed.
+  bool done_on_reaching();
+  void pause(bool held);
+  std::vector<Message> take(const std::vector<std::size_t>& matched);
+  void finish_report();
+  [[noreturn]] void fail();
+  [[noreturn]] void fail_quota(const QuotaExceededError& e,
+                               std::optional<std::chrono::sys_seconds> reset);
+
+  WaitDriver& driver_;
+  const std::string& address_;
+  const MessagePredicate& predicate_;
+  const WaitGoal& goal_;
+  const WaitOptions& options_;
+  WaitMemory& memory_;
+  WaitReport& report_;
+
+  steady::time_point start_{};
+  steady::time_point deadline_{};              // of the wait, or once reached of its settle time
+  std::optional<steady::time_point> reached_;  // an exact goal's count matched
+  std::vector<std::size_t> last_matched_;
+  int attempt_ = 0;
   // Long-poll until the server turns out not to offer it; then poll the list.
-  bool try_long_poll = options.long_poll;
+  bool try_long_poll_ = false;
   // The failure of the latest poll; null once a poll succeeded after it.
-  std::exception_ptr last_failure;
+  std::exception_ptr last_failure_;
+};
 
+std::vector<Message> WaitRun::run() {
+  begin();
   while (true) {
-    const CallOptions call{.deadline = std::max(driver.now(), deadline) + kFinalPollGrace,
-                           .retry = RetryPolicy::none()};
-    bool polled = false;
-    bool held = false;  // a long-poll answered: no backoff before the next call
-    try {
-      if (try_long_poll) {
-        // Rounded up: a hold of 0 ms with time left would spin until the deadline.
-        const auto hold = std::clamp(std::chrono::ceil<milliseconds>(deadline - driver.now()),
-                                     milliseconds{0}, kMaxLongPollHold);
-        ++report.polls;
-        std::optional<MessageList> got = driver.long_poll(address, memory.cursor, hold, call);
-        if (got) {
-          report.long_poll = polled = held = true;
-          if (!got->messages.empty()) memory.cursor = got->messages.back().id;
-          remember_new(*got, memory.seen);
-        } else {
-          --report.polls;  // only the discovery: not a poll of the mailbox
-          try_long_poll = false;
-        }
+    const PollOutcome outcome = poll();
+    if (outcome.poll_again) continue;
+    if (outcome.polled) {
+      last_failure_ = nullptr;
+      last_matched_ = matching();
+      report_progress(last_matched_.size());
+      if (goal_.exact && last_matched_.size() > goal_.count) {
+        finish_report();
+        throw UnexpectedMessage(report_);
       }
-      if (!try_long_poll) {
-        ++report.polls;
-        remember_new(driver.list(address, call), memory.seen);
-        polled = true;
-      }
-    } catch (const NotFoundError&) {
-      // The message the cursor names was deleted: start again from everything.
-      if (!try_long_poll || memory.cursor.empty()) throw;
-      memory.cursor.clear();
-      continue;
-    } catch (const QuotaExceededError& e) {
-      // Wait for the reset only when it comes before the deadline.
-      auto retry_at = e.retry_at();
-      if (retry_at) {
-        auto until =
-            driver.now() + duration_cast<steady::duration>(*retry_at - driver.system_now());
-        if (until <= deadline) {
-          ++report.errors;
-          report.last_error = e.what();
-          driver.sleep_until(until);
-          continue;
-        }
-      }
-      report.waited = duration_cast<milliseconds>(driver.now() - start);
-      throw QuotaExceededError(quota_message(report, e, retry_at), e.server_message(), e.endpoint(),
-                               e.quota(), retry_at);
-    } catch (const TransportError& e) {
-      ++report.errors;
-      report.last_error = e.what();
-      last_failure = std::current_exception();
-    } catch (const ServerError& e) {
-      ++report.errors;
-      report.last_error = e.what();
-      last_failure = std::current_exception();
+      if (last_matched_.size() >= goal_.count && done_on_reaching()) return take(last_matched_);
     }
-    // Other errors (authentication, permission, not found, decode) end the wait at once.
-
-    if (polled) {
-      last_failure = nullptr;
-      std::vector<const Message*> matched;
-      for (const auto& m : memory.seen) {
-        if (contains(memory.returned, m.id) || !predicate.matches(m)) continue;
-        matched.push_back(&m);
-        if (matched.size() == count) break;
-      }
-      report.matched = matched.size();
-      if (options.on_poll)
-        options.on_poll(WaitProgress{.elapsed = duration_cast<milliseconds>(driver.now() - start),
-                                     .polls = report.polls,
-                                     .messages_seen = memory.seen.size(),
-                                     .matched = matched.size()});
-      if (matched.size() == count) {
-        std::vector<Message> result;
-        for (const Message* m : matched) {
-          memory.returned.push_back(m->id);
-          result.push_back(*m);
-        }
-        report.waited = duration_cast<milliseconds>(driver.now() - start);
-        fill_seen(memory, predicate, report);
-        return result;
-      }
-    }
-
-    const auto now = driver.now();
-    if (now >= deadline) break;
-    if (held) continue;
-    const auto next =
-        std::min(now + options.backoff.delay(attempt++, driver.random_unit()), deadline);
-    driver.sleep_until(next);
+    if (driver_.now() >= deadline_) break;
+    pause(outcome.held);
   }
+  // An exact goal's watch ended; it holds only if the last poll saw it hold.
+  if (reached_ && !last_failure_ && last_matched_.size() == goal_.count) return take(last_matched_);
+  fail();
+}
 
-  report.waited = duration_cast<milliseconds>(driver.now() - start);
-  fill_seen(memory, predicate, report);
-  if (last_failure) throw_server_gone(report, last_failure);
-  throw WaitTimeout(report);
+void WaitRun::begin() {
+  options_.backoff.validate();
+  if (goal_.timeout.count() < 0) throw std::invalid_argument("wait timeout must not be negative");
+  if (goal_.settle.count() < 0) throw std::invalid_argument("settle time must not be negative");
+  report_ = WaitReport{.mailbox = address_,
+                       .wanted = predicate_.description(),
+                       .wanted_count = goal_.count,
+                       .exactly = goal_.exact,
+                       .timeout = goal_.timeout,
+                       .settle = goal_.exact ? goal_.settle : std::chrono::milliseconds{0}};
+  start_ = driver_.now();
+  deadline_ = start_ + goal_.timeout;
+  try_long_poll_ = options_.long_poll;
+  // Nothing to wait for: the watch starts now.
+  if (goal_.exact && goal_.count == 0) {
+    reached_ = start_;
+    deadline_ = start_ + goal_.settle;
+  }
+}
+
+bool WaitRun::done_on_reaching() {
+  if (!goal_.exact) return true;
+  if (!reached_) {
+    reached_ = driver_.now();
+    deadline_ = *reached_ + goal_.settle;
+    attempt_ = 0;  // the watch backs off from its own start
+  }
+  return false;
+}
+
+PollOutcome WaitRun::poll() {
+  PollOutcome outcome;
+  try {
+    poll_mailbox(outcome);
+  } catch (const NotFoundError&) {
+    // The message the cursor names was deleted: start again from everything.
+    if (!try_long_poll_ || memory_.cursor.empty()) throw;
+    memory_.cursor.clear();
+    outcome.poll_again = true;
+  } catch (const QuotaExceededError& e) {
+    // Wait for the reset only when it comes before the deadline.
+    const auto retry_at = e.retry_at();
+    if (!retry_at) fail_quota(e, retry_at);
+    const auto until =
+        driver_.now() + duration_cast<steady::duration>(*retry_at - driver_.system_now());
+    if (until > deadline_) fail_quota(e, retry_at);
+    ++report_.errors;
+    report_.last_error = e.what();
+    driver_.sleep_until(until);
+    outcome.poll_again = true;
+  } catch (const TransportError& e) {
+    ++report_.errors;
+    report_.last_error = e.what();
+    last_failure_ = std::current_exception();
+  } catch (const ServerError& e) {
+    ++report_.errors;
+    report_.last_error = e.what();
+    last_failure_ = std::current_exception();
+  }
+  // Other errors (authentication, permission, not found, decode) end the wait at once.
+  return outcome;
+}
+
+void WaitRun::poll_mailbox(PollOutcome& outcome) {
+  const CallOptions call{.deadline = std::max(driver_.now(), deadline_) + kFinalPollGrace,
+                         .retry = RetryPolicy::none()};
+  if (try_long_poll_) {
+    // Rounded up: a hold of 0 ms with time left would spin until the deadline.
+    const auto hold = std::clamp(std::chrono::ceil<milliseconds>(deadline_ - driver_.now()),
+                                 milliseconds{0}, kMaxLongPollHold);
+    ++report_.polls;
+    std::optional<MessageList> got = driver_.long_poll(address_, memory_.cursor, hold, call);
+    if (got) {
+      report_.long_poll = outcome.polled = outcome.held = true;
+      if (!got->messages.empty()) memory_.cursor = got->messages.back().id;
+      remember_new(*got, memory_.seen);
+      return;
+    }
+    --report_.polls;  // only the discovery: not a poll of the mailbox
+    try_long_poll_ = false;
+  }
+  ++report_.polls;
+  remember_new(driver_.list(address_, call), memory_.seen);
+  outcome.polled = true;
+}
+
+std::vector<std::size_t> WaitRun::matching() const {
+  std::vector<std::size_t> matched;
+  for (std::size_t i = 0; i < memory_.seen.size(); ++i) {
+    const Message& m = memory_.seen[i];
+    if (contains(memory_.returned, m.id) || !predicate_.matches(m)) continue;
+    matched.push_back(i);
+    if (!goal_.exact && matched.size() == goal_.count) break;
+  }
+  return matched;
+}
+
+void WaitRun::report_progress(std::size_t matched) {
+  report_.matched = matched;
+  if (!options_.on_poll) return;
+  options_.on_poll(WaitProgress{.elapsed = duration_cast<milliseconds>(driver_.now() - start_),
+                                .polls = report_.polls,
+                                .messages_seen = memory_.seen.size(),
+                                .matched = matched});
+}
+
+void WaitRun::pause(bool held) {
+  if (held) return;
+  const auto now = driver_.now();
+  driver_.sleep_until(
+      std::min(now + options_.backoff.delay(attempt_++, driver_.random_unit()), deadline_));
+}
+
+std::vector<Message> WaitRun::take(const std::vector<std::size_t>& matched) {
+  std::vector<Message> result;
+  for (std::size_t i : matched) {
+    memory_.returned.push_back(memory_.seen[i].id);
+    result.push_back(memory_.seen[i]);
+  }
+  finish_report();
+  return result;
+}
+
+void WaitRun::finish_report() {
+  report_.waited = duration_cast<milliseconds>(driver_.now() - start_);
+  fill_seen(memory_, predicate_, report_);
+}
+
+void WaitRun::fail() {
+  finish_report();
+  if (last_failure_) throw_server_gone(report_, last_failure_);
+  throw WaitTimeout(report_);
+}
+
+void WaitRun::fail_quota(const QuotaExceededError& e,
+                         std::optional<std::chrono::sys_seconds> reset) {
+  report_.waited = duration_cast<milliseconds>(driver_.now() - start_);
+  throw QuotaExceededError(quota_message(report_, e, reset), e.server_message(), e.endpoint(),
+                           e.quota(), reset);
+}
+
+}  // namespace
+
+std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
+                               const MessagePredicate& predicate, const WaitGoal& goal,
+                               const WaitOptions& options, WaitMemory& memory, WaitReport& report) {
+  return WaitRun(driver, address, predicate, goal, options, memory, report).run();
 }
 
 }  // namespace tempmail::detail

@@ -67,11 +67,23 @@ void remember_new(const MessageList& list, std::vector<Message>& seen);
 /// deadline still needs time for its response.
 inline constexpr std::chrono::milliseconds kFinalPollGrace{5000};
 
-/// Polls until `count` messages not returned before match, or `timeout` passes
-/// (then throws WaitTimeout). Fills `report` either way.
+/// What a wait waits for.
+struct WaitGoal {
+  std::size_t count = 1;  ///< matching messages not returned before
+  std::chrono::milliseconds timeout{0};
+  /// More than `count` matching is a failure (UnexpectedMessage), and once
+  /// `count` matched the wait watches `settle` longer. With `count` 0 the
+  /// wait watches for `settle` from its start (expect_none).
+  bool exact = false;
+  std::chrono::milliseconds settle{0};
+};
+
+/// Polls until `goal.count` messages not returned before match, or
+/// `goal.timeout` passes (then throws WaitTimeout); an exact goal then watches
+/// for its settle time and throws UnexpectedMessage when more match. Fills
+/// `report` either way.
 std::vector<Message> wait_loop(WaitDriver& driver, const std::string& address,
-                               const MessagePredicate& predicate, std::size_t count,
-                               std::chrono::milliseconds timeout, const WaitOptions& options,
-                               WaitMemory& memory, WaitReport& report);
+                               const MessagePredicate& predicate, const WaitGoal& goal,
+                               const WaitOptions& options, WaitMemory& memory, WaitReport& report);
 
 }  // namespace tempmail::detail

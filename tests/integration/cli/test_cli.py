@@ -28,7 +28,8 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "dat
 KEY = "cli-secret-key-5f3a9c71"  # distinctive, so any leak is found
 DEADLINE = 60  # seconds any single tempmail run may take
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_TIMEOUT, EXIT_QUOTA, EXIT_NOT_FOUND = range(7)
+(EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_TIMEOUT, EXIT_QUOTA, EXIT_NOT_FOUND,
+ EXIT_UNEXPECTED) = range(8)
 
 
 class ServerProcess:
@@ -339,6 +340,45 @@ class Wait(CliTestCase):
         self.assertIn(r"has subject matching /Verify/ and sender matching /@myapp\.test$/", r.err)
         self.assertIn('whose subject "Weekly sale" does not match /Verify/', r.err)
         self.assertIn('whose sender "Shop <news@shop.test>" does not match', r.err)
+
+    def test_none_passes_with_an_empty_array_when_only_other_mail_arrived(self):
+        self.send(email(self.box, "Welcome", "Glad you are here."))
+        r = self.run_cli("wait", self.box, "--subject", "(?i)reset", "--none", "--timeout", "1s")
+        self.assertEqual(json.loads(r.out), [])
+
+    def test_none_is_exit_7_naming_the_message_as_soon_as_it_arrives(self):
+        proc = self.start_cli("wait", self.box, "--subject", "(?i)reset", "--none",
+                              "--timeout", "60s")
+        started = time.monotonic()
+        self.send(email(self.box, "Reset your password", "Someone asked to reset it."))
+        r = self.finish(proc, expect=EXIT_UNEXPECTED)
+        self.assertLess(time.monotonic() - started, 30, "it watched out the whole window")
+        self.assertEqual(r.out, "")
+        self.assertIn("Expected no message in " + self.box +
+                      " that has subject matching /(?i)reset/ within 60.0 s, but 1 matched", r.err)
+        self.assertIn('subject "Reset your password"\n     (matched)', r.err)
+
+    def test_exactly_is_exit_7_when_a_duplicate_follows(self):
+        self.send(email(self.box, "Your code", "Your code is 111222."))
+        self.send(email(self.box, "Your code", "Your code is 333444."))
+        r = self.run_cli("wait", self.box, "--subject", "code", "--exactly", "--settle", "500ms",
+                         expect=EXIT_UNEXPECTED)
+        self.assertIn("Expected exactly 1 message in " + self.box, r.err)
+        self.assertIn("(and no more for 0.5 s after), but 2 matched", r.err)
+
+    def test_exactly_prints_the_messages_when_no_more_arrive(self):
+        self.send(email(self.box, "Your code", "Your code is 111222."))
+        r = self.run_cli("wait", self.box, "--subject", "code", "--exactly", "--settle", "500ms",
+                         "--print", "otp")
+        self.assertEqual(r.out, "111222\n")
+        doc = self.run_json("wait", self.box, "--exactly", "--settle", "200ms")
+        self.assertEqual([m["subject"] for m in doc], ["Your code"])  # an array, like --count
+
+    def test_none_and_settle_refuse_options_they_cannot_use(self):
+        for args in (["--none", "--count", "2"], ["--none", "--print", "otp"],
+                     ["--none", "--exactly"], ["--settle", "1s"]):
+            r = self.run_cli("wait", self.box, *args, expect=EXIT_USAGE)
+            self.assertTrue(r.err, args)
 
     def test_print_otp_without_a_code_is_exit_1_listing_candidates(self):
         self.send(email(self.box, "Two codes", html="<p>Your sign-in code is <b>318274</b>. "

@@ -112,6 +112,46 @@ TEST_F(SignupTest, ATimedOutWaitSaysWhatArrivedAndWhyItDidNotMatch) {
   }
 }
 
+TEST_F(SignupTest, ExpectNonePassesWhenOnlyOtherMailArrives) {
+  send(mailbox().address(), "Welcome aboard", "<p>Hello</p>");
+  mailbox().expect_none(HasSubject(HasSubstr("Reset")), 1500ms);
+  EXPECT_EQ(mailbox().last_report().matched, 0u);
+  EXPECT_EQ(mailbox().seen().size(), 1u);  // it did look at the mailbox
+}
+
+TEST_F(SignupTest, ExpectNoneFailsNamingTheMessageThatMustNotHaveCome) {
+  send(mailbox().address(), "Reset your password", "<p>Someone asked to reset it</p>");
+  try {
+    mailbox().expect_none(HasSubject(HasSubstr("Reset")), 10s);
+    FAIL() << "expected UnexpectedMessage";
+  } catch (const tempmail::UnexpectedMessage& e) {
+    const std::string text = e.what();
+    EXPECT_THAT(text, HasSubstr("Expected no message in " + mailbox().address() +
+                                " that has subject that has substring \"Reset\" within 10.0 s"));
+    EXPECT_THAT(text, HasSubstr("but 1 matched"));
+    EXPECT_THAT(text, HasSubstr("subject \"Reset your password\"\n     (matched)"));
+    EXPECT_LT(e.report().waited, 10s);  // failed when it came, not at the end of the window
+  }
+}
+
+TEST_F(SignupTest, WaitForExactlyCatchesADuplicateSentRightAfter) {
+  send(mailbox().address(), "Verify your email", "<p>Code 111111</p>");
+  auto duplicate = tempmail::test::start_process(
+      swaks_command(mailbox().address(), "Verify your email", "<p>Code 222222</p>"));
+  EXPECT_THROW(mailbox().wait_for_exactly(HasSubject(HasSubstr("Verify")), 1, 30s, 3s),
+               tempmail::UnexpectedMessage);
+  EXPECT_TRUE(duplicate.get().ok());
+  EXPECT_EQ(mailbox().last_report().matched, 2u);
+}
+
+TEST_F(SignupTest, WaitForExactlyReturnsTheOneMessageWhenNoOtherFollows) {
+  send(mailbox().address(), "Verify your email", "<p>Code 111111</p>");
+  send(mailbox().address(), "Welcome", "<p>Glad you are here</p>");
+  auto got = mailbox().wait_for_exactly(HasSubject(HasSubstr("Verify")), 1, 30s, 1s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(tempmail::otp(got[0]).value(), "111111");
+}
+
 class ChosenAddressTest : public tempmail::gtest::MailboxTest {
  protected:
   tempmail::MailboxOptions mailbox_options() const override {

@@ -117,7 +117,21 @@ class WaitLoopTest : public ::testing::Test {
  protected:
   std::vector<Message> wait(const MessagePredicate& p, std::chrono::milliseconds timeout,
                             std::size_t count = 1, WaitOptions options = {}) {
-    return wait_loop(box, std::string(kAddress), p, count, timeout, options, memory, report);
+    return wait_loop(box, std::string(kAddress), p, {.count = count, .timeout = timeout}, options,
+                     memory, report);
+  }
+  void expect_none(const MessagePredicate& p, std::chrono::milliseconds window,
+                   WaitOptions options = {}) {
+    wait_loop(box, std::string(kAddress), p,
+              {.count = 0, .timeout = window, .exact = true, .settle = window}, options, memory,
+              report);
+  }
+  std::vector<Message> wait_exactly(const MessagePredicate& p, std::size_t count,
+                                    std::chrono::milliseconds timeout,
+                                    std::chrono::milliseconds settle) {
+    return wait_loop(box, std::string(kAddress), p,
+                     {.count = count, .timeout = timeout, .exact = true, .settle = settle}, {},
+                     memory, report);
   }
 
   SimulatedMailbox box;
@@ -207,7 +221,8 @@ TEST_F(WaitLoopTest, PollCountGrowsWithTheLogarithmOfTheWait) {
     std::string c;
     WaitMemory mem{.seen = s, .returned = r, .cursor = c};
     WaitReport rep;
-    wait_loop(fresh, "box@example.com", MessagePredicate::any(), 1, 120s, {}, mem, rep);
+    wait_loop(fresh, "box@example.com", MessagePredicate::any(), {.count = 1, .timeout = 120s}, {},
+              mem, rep);
     polls.push_back(rep.polls);
   }
   EXPECT_THAT(polls, ElementsAre(::testing::Le(4), ::testing::Le(6), ::testing::Le(8),
@@ -444,6 +459,131 @@ TEST_F(LongPollTest, BacksOffAfterATransientError) {
   box.fail_next(1, [] { throw ServerError("503", 503, "", "GET /_local/wait"); });
   EXPECT_EQ(wait(MessagePredicate::any(), 30s).at(0).id, "a");
   EXPECT_EQ(box.poll_times.at(1), 250ms);
+}
+
+// --- negative assertions: expect_none and wait_for_exactly ------------------
+
+TEST_F(WaitLoopTest, ExpectNonePassesAfterWatchingTheWholeWindow) {
+  box.arrive_at(1s, make_message("n", "Newsletter"));
+  expect_none(subject_is("Reset"), 5s);
+  EXPECT_EQ(box.elapsed(), 5s);
+  EXPECT_EQ(box.poll_times.back(), 5s);  // one last look at the end of the window
+  EXPECT_EQ(report.matched, 0u);
+  EXPECT_TRUE(report.exactly);
+}
+
+TEST_F(WaitLoopTest, ExpectNoneFailsAtTheFirstPollThatSeesAMatch) {
+  box.random = 0.0;
+  box.arrive_at(600ms, make_message("r", "Reset", "noreply@app.test"));
+  try {
+    expect_none(subject_is("Reset"), 30s);
+    FAIL() << "expected UnexpectedMessage";
+  } catch (const UnexpectedMessage& e) {
+    EXPECT_EQ(box.elapsed(), box.poll_times.back());
+    EXPECT_LT(box.elapsed(), 2s);  // did not watch out the window
+    const std::string text = e.what();
+    EXPECT_THAT(text, HasSubstr("Expected no message in box@example.com that has subject "
+                                "\"Reset\" within 30.0 s, but 1 matched after"));
+    EXPECT_THAT(text, HasSubstr("1. from \"My App\" <noreply@app.test> at "));
+    EXPECT_THAT(text, HasSubstr("subject \"Reset\"\n     (matched)"));
+    ASSERT_EQ(e.report().seen.size(), 1u);
+    EXPECT_TRUE(e.report().seen[0].matched);
+  }
+}
+
+TEST_F(WaitLoopTest, ExpectNoneListsTheOtherMessagesWithWhyTheyDidNotMatch) {
+  box.arrive_at(0s, make_message("w", "Welcome"));
+  box.arrive_at(0s, make_message("r", "Reset"));
+  try {
+    expect_none(subject_is("Reset"), 5s);
+    FAIL() << "expected UnexpectedMessage";
+  } catch (const UnexpectedMessage& e) {
+    EXPECT_THAT(e.what(), HasSubstr("2 messages arrived:"));
+    EXPECT_THAT(e.what(), HasSubstr("subject \"Welcome\"\n     which does not match"));
+    EXPECT_THAT(e.what(), HasSubstr("subject \"Reset\"\n     (matched)"));
+  }
+}
+
+TEST_F(WaitLoopTest, ExpectNoneLeavesOutMessagesAnEarlierWaitReturned) {
+  box.arrive_at(0s, make_message("signup", "Verify"));
+  wait(subject_is("Verify"), 5s);
+  EXPECT_NO_THROW(expect_none(subject_is("Verify"), 5s));
+  box.arrive_at(7s, make_message("again", "Verify"));
+  EXPECT_THROW(expect_none(subject_is("Verify"), 5s), UnexpectedMessage);
+}
+
+TEST_F(WaitLoopTest, ExpectNoneCannotPassWhenTheServerStoppedAnswering) {
+  box.fail_next(1000, [] { throw TransportError("refused", 0, "", "GET /api/messages"); });
+  EXPECT_THROW(expect_none(MessagePredicate::any(), 5s), TransportError);
+}
+
+TEST_F(LongPollTest, ExpectNoneHoldsOneLongPollForTheWindow) {
+  expect_none(MessagePredicate::any(), 8s);
+  EXPECT_EQ(report.polls, 1);
+  EXPECT_EQ(box.elapsed(), 8s);
+}
+
+TEST_F(LongPollTest, ExpectNoneFailsTheMomentAMatchingMessageIsStored) {
+  box.arrive_at(1s, make_message("n", "Newsletter"));
+  box.arrive_at(3300ms, make_message("r", "Reset"));
+  EXPECT_THROW(expect_none(subject_is("Reset"), 30s), UnexpectedMessage);
+  EXPECT_EQ(box.elapsed(), 3300ms);
+}
+
+TEST_F(LongPollTest, WaitForExactlyReturnsAfterWatchingTheSettleTime) {
+  box.arrive_at(2s, make_message("v", "Verify"));
+  box.arrive_at(3s, make_message("n", "Newsletter"));  // does not match: not a duplicate
+  const auto got = wait_exactly(subject_is("Verify"), 1, 30s, 2s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].id, "v");
+  EXPECT_EQ(box.elapsed(), 4s);  // arrived at 2 s, watched 2 s more
+  EXPECT_THAT(returned, ElementsAre("v"));
+}
+
+TEST_F(LongPollTest, WaitForExactlyCatchesADuplicateInsideTheSettleTime) {
+  box.arrive_at(2s, make_message("v1", "Verify"));
+  box.arrive_at(3500ms, make_message("v2", "Verify"));
+  try {
+    wait_exactly(subject_is("Verify"), 1, 30s, 2s);
+    FAIL() << "expected UnexpectedMessage";
+  } catch (const UnexpectedMessage& e) {
+    EXPECT_EQ(box.elapsed(), 3500ms);
+    EXPECT_THAT(e.what(), HasSubstr("Expected exactly 1 message in box@example.com that has "
+                                    "subject \"Verify\" (and no more for 2.0 s after), but 2 "
+                                    "matched after 3.5 s"));
+    EXPECT_TRUE(returned.empty());  // a failed wait returns nothing
+  }
+}
+
+TEST_F(WaitLoopTest, WaitForExactlyFailsAtOnceWhenTooManyAreThereAlready) {
+  for (const char* id : {"a", "b", "c"}) box.arrive_at(0s, make_message(id, "Code"));
+  EXPECT_THROW(wait_exactly(subject_is("Code"), 2, 30s, 2s), UnexpectedMessage);
+  EXPECT_EQ(box.elapsed(), 0s);
+  EXPECT_EQ(report.matched, 3u);
+}
+
+TEST_F(WaitLoopTest, WaitForExactlyTimesOutLikeAWaitWhenTooFewArrive) {
+  box.arrive_at(1s, make_message("a", "Code"));
+  try {
+    wait_exactly(subject_is("Code"), 2, 10s, 2s);
+    FAIL() << "expected WaitTimeout";
+  } catch (const WaitTimeout& e) {
+    EXPECT_EQ(box.elapsed(), 10s);
+    EXPECT_THAT(e.what(), HasSubstr("waiting for exactly 2 messages in box@example.com"));
+    EXPECT_THAT(e.what(), HasSubstr("1 of 2 matched."));
+    EXPECT_THAT(e.what(), HasSubstr("subject \"Code\"\n     (matched)"));
+  }
+}
+
+TEST_F(WaitLoopTest, WaitForExactlyDoesNotSeeADuplicateAfterTheSettleTime) {
+  box.arrive_at(0s, make_message("a", "Code"));
+  box.arrive_at(10s, make_message("b", "Code"));
+  EXPECT_EQ(wait_exactly(subject_is("Code"), 1, 30s, 3s).at(0).id, "a");
+  EXPECT_EQ(box.elapsed(), 3s);
+}
+
+TEST_F(WaitLoopTest, RefusesANegativeSettleTime) {
+  EXPECT_THROW(wait_exactly(MessagePredicate::any(), 1, 1s, -1ms), std::invalid_argument);
 }
 
 TEST(MessagePredicate, WrapsAPlainCallableWithADescription) {

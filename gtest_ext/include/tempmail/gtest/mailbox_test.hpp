@@ -55,6 +55,8 @@ class Mailbox : public tempmail::Mailbox {
   using tempmail::Mailbox::Mailbox;
   using tempmail::Mailbox::wait_for;
   using tempmail::Mailbox::wait_for_count;
+  using tempmail::Mailbox::expect_none;
+  using tempmail::Mailbox::wait_for_exactly;
 
   template <class M>
     requires(!std::is_convertible_v<const M&, MessagePredicate>)
@@ -66,6 +68,19 @@ class Mailbox : public tempmail::Mailbox {
   std::vector<Message> wait_for_count(const M& matcher, std::size_t count,
                                       std::chrono::milliseconds timeout) {
     return wait_for_count(predicate_from_matcher(matcher), count, timeout);
+  }
+  /// `mailbox().expect_none(HasSubject(HasSubstr("Reset")), 5s);`
+  template <class M>
+    requires(!std::is_convertible_v<const M&, MessagePredicate>)
+  void expect_none(const M& matcher, std::chrono::milliseconds window) {
+    expect_none(predicate_from_matcher(matcher), window);
+  }
+  template <class M>
+    requires(!std::is_convertible_v<const M&, MessagePredicate>)
+  std::vector<Message> wait_for_exactly(const M& matcher, std::size_t count,
+                                        std::chrono::milliseconds timeout,
+                                        std::chrono::milliseconds settle = kDefaultSettle) {
+    return wait_for_exactly(predicate_from_matcher(matcher), count, timeout, settle);
   }
 };
 
