@@ -36,7 +36,7 @@ struct WaitArgs {
   std::string print;
   bool json = false;
   bool none = false;     // no matching message may arrive within --timeout
-  bool exactly = false;  // --count, and no more for --settle
+  std::optional<std::size_t> exactly;  // this many, and no more for --settle
   std::string settle = "2s";
 };
 
@@ -172,7 +172,7 @@ json::value output_json(const std::vector<Message>& messages, const WaitArgs& ar
     for (auto& [key, value] : extraction_json(extract(m))) item.emplace(key, value);
     items.push_back(std::move(item));
   }
-  if (args.count == 1 && !args.exactly) return std::move(items.front());
+  if (args.count == 1 && !args.exactly) return std::move(items.front());  // --exactly: an array
   return items;
 }
 
@@ -183,7 +183,7 @@ std::vector<Message> wait_as_asked(Mailbox& box, const MessagePredicate& predica
     return {};
   }
   if (args.exactly)
-    return box.wait_for_exactly(predicate, args.count, timeout, *parse_duration(args.settle));
+    return box.wait_for_exactly(predicate, *args.exactly, timeout, *parse_duration(args.settle));
   if (args.count == 1) return {box.wait_for(predicate, timeout)};
   return box.wait_for_count(predicate, args.count, timeout);
 }
@@ -237,9 +237,12 @@ void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& comm
                     ->check(CLI::Range(std::size_t{1}, std::size_t{1000}))
                     ->type_name("N")
                     ->capture_default_str();
-  auto* exactly = sub->add_flag("--exactly", args->exactly,
-                                "after --count matched, watch --settle longer: exit 7 when more "
-                                "match (a duplicate email, a second code)");
+  auto* exactly = sub->add_option("--exactly", args->exactly,
+                                  "wait for N matching messages, then watch --settle longer: exit "
+                                  "7 when more match (a duplicate email, a second code)")
+                      ->check(CLI::Range(std::size_t{1}, std::size_t{1000}))
+                      ->type_name("N")
+                      ->excludes(count);
   sub->add_option("--settle", args->settle, "with --exactly: how long to watch for more")
       ->check(duration_validator())
       ->type_name("DURATION")
@@ -267,9 +270,9 @@ void add_wait_command(CLI::App& app, const GlobalOptions& global, Commands& comm
       "--json {\"message\": {...}, \"otp\", \"otp_candidates\", \"verification_link\", \"links\"}\n"
       "(an array with --count N > 1); with --print one plain line a message. Exit 4 on\n"
       "timeout, with a report of every message that arrived and why it did not match.\n"
-      "--none and --exactly check what must not arrive: exit 7 when a matching message (or\n"
-      "one more than --count) arrives, with a report naming it; passing proves only that\n"
-      "none arrived within the time watched.\n"
+      "--none and --exactly N check what must not arrive: exit 7 when a matching message (or\n"
+      "an N+1st) arrives, with a report naming it; passing proves only that none arrived\n"
+      "within the time watched. --exactly prints an array, like --count.\n"
       "Example: CODE=$(tempmail wait \"$BOX\" --subject 'Verify' --print otp --timeout 2m)\n"
       "         tempmail wait \"$BOX\" --subject 'Reset' --none --timeout 10s");
   commands.push_back({sub, [&global, args] { run_wait(global, *args); }});

@@ -361,22 +361,33 @@ class Wait(CliTestCase):
     def test_exactly_is_exit_7_when_a_duplicate_follows(self):
         self.send(email(self.box, "Your code", "Your code is 111222."))
         self.send(email(self.box, "Your code", "Your code is 333444."))
-        r = self.run_cli("wait", self.box, "--subject", "code", "--exactly", "--settle", "500ms",
+        r = self.run_cli("wait", self.box, "--subject", "code", "--exactly", "1", "--settle", "500ms",
                          expect=EXIT_UNEXPECTED)
         self.assertIn("Expected exactly 1 message in " + self.box, r.err)
         self.assertIn("(and no more for 0.5 s after), but 2 matched", r.err)
 
     def test_exactly_prints_the_messages_when_no_more_arrive(self):
         self.send(email(self.box, "Your code", "Your code is 111222."))
-        r = self.run_cli("wait", self.box, "--subject", "code", "--exactly", "--settle", "500ms",
+        r = self.run_cli("wait", self.box, "--subject", "code", "--exactly", "1", "--settle", "500ms",
                          "--print", "otp")
         self.assertEqual(r.out, "111222\n")
-        doc = self.run_json("wait", self.box, "--exactly", "--settle", "200ms")
+        doc = self.run_json("wait", self.box, "--exactly", "1", "--settle", "200ms")
         self.assertEqual([m["subject"] for m in doc], ["Your code"])  # an array, like --count
+
+    def test_exactly_two_waits_for_both_then_watches(self):
+        self.send(email(self.box, "Code one", "Your code is 111222."))
+        self.send(email(self.box, "Code two", "Your code is 333444."))
+        r = self.run_cli("wait", self.box, "--subject", "^Code", "--exactly", "2", "--settle",
+                         "300ms", "--print", "otp")
+        self.assertEqual(sorted(r.out.split()), ["111222", "333444"])
+        r = self.run_cli("wait", self.box, "--subject", "^Code", "--exactly", "1", "--settle",
+                         "300ms", expect=EXIT_UNEXPECTED)
+        self.assertIn("but 2 matched", r.err)
 
     def test_none_and_settle_refuse_options_they_cannot_use(self):
         for args in (["--none", "--count", "2"], ["--none", "--print", "otp"],
-                     ["--none", "--exactly"], ["--settle", "1s"]):
+                     ["--none", "--exactly", "1"], ["--settle", "1s"], ["--exactly", "0"],
+                     ["--exactly", "2", "--count", "2"]):
             r = self.run_cli("wait", self.box, *args, expect=EXIT_USAGE)
             self.assertTrue(r.err, args)
 
